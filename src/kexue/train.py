@@ -1,0 +1,171 @@
+"""The one training loop of the book, on Hugging Face Accelerate (CPU, one GPU, or ``accelerate launch``).
+
+A chapter supplies the model, the data and a ``loss_fn(model, batch) -> scalar``; :func:`train` does the
+rest: optimiser steps, a progress bar, periodic evaluation, early stopping and optional checkpoints::
+
+    history = train(model, loss_fn, loader, steps=300, lr=1e-3, evaluate=lambda m: {"acc": accuracy(m)})
+    history.plot()
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import torch
+from accelerate import Accelerator
+from tqdm.auto import tqdm
+
+LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
+EvalFn = Callable[[torch.nn.Module], dict]
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+@dataclass
+class History:
+    """Training losses per step and evaluation results per evaluation step."""
+
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    evals: list[dict] = field(default_factory=list)
+    stopped_early: bool = False
+
+    def metric(self, name: str) -> list[float]:
+        """One evaluation metric over the evaluation steps."""
+        return [e[name] for e in self.evals]
+
+    def best(self, name: str, mode: str = "max") -> tuple[int, float]:
+        """(step, value) of the best evaluation of ``name``."""
+        values = self.metric(name)
+        pick = max if mode == "max" else min
+        i = values.index(pick(values))
+        return self.eval_steps[i], values[i]
+
+    def plot(self, metrics: Iterable[str] | None = None, ax=None, label: str | None = None):
+        """Loss curve (left) and evaluation metrics (right) with matplotlib; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        names = list(metrics) if metrics is not None else sorted({k for e in self.evals for k in e})
+        if ax is None:
+            _, ax = plt.subplots(1, 2 if names else 1, figsize=(10 if names else 5, 3.5), squeeze=False)
+            ax = ax[0]
+        ax[0].plot(self.steps, self.losses, lw=1, label=label)
+        ax[0].set(xlabel="step", ylabel="training loss")
+        for name in names:
+            ax[1].plot(self.eval_steps, self.metric(name), marker="o", ms=3, label=f"{label} {name}" if label else name)
+            ax[1].set(xlabel="step", ylabel="evaluation")
+            ax[1].legend()
+        return ax
+
+
+def _cycle(loader: Iterable) -> Iterator:
+    while True:
+        yielded = False
+        for batch in loader:
+            yielded = True
+            yield batch
+        if not yielded:
+            raise ValueError("the training data loader is empty")
+
+
+def train(
+    model: torch.nn.Module,
+    loss_fn: LossFn,
+    loader: Iterable,
+    *,
+    steps: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    params: Iterable[torch.nn.Parameter] | None = None,
+    evaluate: EvalFn | None = None,
+    eval_every: int | None = None,
+    monitor: str | None = None,
+    mode: str = "max",
+    patience: int | None = None,
+    grad_clip: float | None = None,
+    on_step: Callable[[torch.nn.Module, int], None] | None = None,
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+    desc: str = "train",
+    cpu: bool | None = None,
+) -> History:
+    """Train ``model`` for ``steps`` optimiser steps on batches from ``loader`` (cycled as needed).
+
+    * ``optimizer`` defaults to Adam(lr) over ``params`` (default: the model's trainable parameters).
+    * ``evaluate(model) -> dict`` runs every ``eval_every`` steps (and at the end) with the model in eval mode.
+    * Early stopping: with ``monitor`` (a key of the evaluation dict) and ``patience`` (evaluations without
+      improvement in ``mode`` "max" or "min"), training stops early and the best weights are restored.
+    * ``on_step(model, step)`` runs after each optimiser step (e.g. an EMA update or a schedule).
+    * ``checkpoint``: a path where the final (or best) state dict is saved.
+    """
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
+    if patience is not None and (monitor is None or evaluate is None):
+        raise ValueError("early stopping needs evaluate= and monitor= (the metric to watch)")
+    if mode not in ("max", "min"):
+        raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
+    accelerator = Accelerator(cpu=cpu if cpu is not None else not torch.cuda.is_available())
+    if optimizer is None:
+        chosen = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
+        if not chosen:
+            raise ValueError("no trainable parameters: every parameter has requires_grad=False")
+        optimizer = torch.optim.Adam(chosen, lr=lr)
+    model, optimizer = accelerator.prepare(model, optimizer)
+    if isinstance(loader, torch.utils.data.DataLoader):
+        loader = accelerator.prepare(loader)
+    eval_every = eval_every or max(1, steps // 10)
+    history = History()
+    best_value, best_state, waited = None, None, 0
+    batches = _cycle(loader)
+    bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False)
+    for step in bar:
+        model.train()
+        loss = loss_fn(model, next(batches))
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"loss is {loss.item()} at step {step}: lower the learning rate, clip gradients (grad_clip=1.0), "
+                "or check the inputs for NaN"
+            )
+        optimizer.zero_grad(set_to_none=True)
+        accelerator.backward(loss)
+        if grad_clip is not None:
+            accelerator.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        if on_step is not None:
+            on_step(model, step)
+        history.steps.append(step)
+        history.losses.append(loss.item())
+        if step % 10 == 0 or step == steps:
+            bar.set_postfix(loss=f"{sum(history.losses[-10:]) / len(history.losses[-10:]):.4f}")
+        if evaluate is not None and (step % eval_every == 0 or step == steps):
+            model.eval()
+            with torch.no_grad():
+                result = dict(evaluate(accelerator.unwrap_model(model)))
+            history.eval_steps.append(step)
+            history.evals.append(result)
+            if monitor is not None:
+                value = result[monitor]
+                better = best_value is None or (value > best_value if mode == "max" else value < best_value)
+                if better and math.isfinite(value):
+                    best_value, waited = value, 0
+                    best_state = {k: v.detach().clone() for k, v in accelerator.unwrap_model(model).state_dict().items()}
+                else:
+                    waited += 1
+                if patience is not None and waited >= patience:
+                    history.stopped_early = True
+                    break
+    bar.close()
+    model = accelerator.unwrap_model(model)
+    if best_state is not None and patience is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    if checkpoint is not None:
+        Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(model.state_dict(), checkpoint)
+    return history

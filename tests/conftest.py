@@ -1,0 +1,23 @@
+"""Test set-up: offline, smoke profile, no display; a shared tiny model and (slow) offline encoder."""
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a hub lookup fails at once instead of retrying for a minute
+os.environ.setdefault("KEXUE_PROFILE", "smoke")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny():
+    from kexue import tiny_bert
+
+    return tiny_bert()
+
+
+@pytest.fixture(scope="session")
+def offline_zh():
+    from kexue import load_encoder
+
+    return load_encoder("offline-zh")

