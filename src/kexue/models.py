@@ -195,12 +195,19 @@ class Encoder:
         return out.hidden_states
 
     @torch.inference_mode()
-    def embed(self, texts: Sequence[str], batch_size: int = 32) -> torch.Tensor:
-        """Mean-pooled last-layer vectors of whole texts (tokenizer's own segmentation), L2-normalised."""
+    def embed(self, texts: Sequence[str], batch_size: int = 32, max_length: int | None = None) -> torch.Tensor:
+        """Mean-pooled last-layer vectors of whole texts (tokenizer's own segmentation), L2-normalised.
+
+        Texts longer than ``max_length`` tokens (default: the model's maximum) are truncated.
+        """
         vectors = []
         for start in range(0, len(texts), batch_size):
             batch = self.tokenizer(
-                list(texts[start : start + batch_size]), padding=True, truncation=True, return_tensors="pt"
+                list(texts[start : start + batch_size]),
+                padding=True,
+                truncation=True,
+                max_length=min(max_length or self.max_length, self.max_length),
+                return_tensors="pt",
             ).to(self.device)
             last = self.base(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(last.dtype)

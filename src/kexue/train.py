@@ -169,3 +169,25 @@ def train(
         Path(checkpoint).parent.mkdir(parents=True, exist_ok=True)
         torch.save(model.state_dict(), checkpoint)
     return history
+
+
+def cross_entropy_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+    """The usual classification loss for a batch ``(inputs, labels)``: CE(model(inputs), labels)."""
+    inputs, labels = batch
+    return torch.nn.functional.cross_entropy(model(inputs), labels)
+
+
+@torch.no_grad()
+def accuracy(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 512) -> float:
+    """Fraction of ``inputs`` whose arg-max prediction equals the label."""
+    if len(inputs) != len(labels):
+        raise ValueError(f"{len(inputs)} inputs but {len(labels)} labels")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    correct = 0
+    for start in range(0, len(inputs), batch_size):
+        logits = model(inputs[start : start + batch_size].to(device))
+        correct += (logits.argmax(-1).cpu() == labels[start : start + batch_size]).sum().item()
+    model.train(was_training)
+    return correct / max(len(inputs), 1)

@@ -1,0 +1,60 @@
+"""Perturbed Masking (Wu et al., ACL 2020; Su, kexue.fm/archives/7476): what a masked encoder knows about
+structure, read from how masking one unit changes another.
+
+* :mod:`.impact` -- the impact matrix f(x_i, x_j), from the n(n+1)/2 distinct masked inputs;
+* :mod:`.segment` -- Su's unsupervised word segmentation from adjacent impacts (2n-1 inputs);
+* :mod:`.trees` -- constituency (Su's split, MART) and dependency (Eisner, Chu-Liu/Edmonds) trees from f;
+* :mod:`.metrics` -- boundary and word F1, UAS, bracket F1.
+"""
+
+from .impact import impact_matrix, impact_matrix_reference, pair_count
+from .metrics import PRF, boundary_prf, bracket_prf, uas, word_prf
+from .segment import (
+    adjacent_scores,
+    calibrate,
+    calibration,
+    join_units,
+    random_segment,
+    segment,
+    segment_scores,
+    split_units,
+)
+from .trees import (
+    brackets,
+    chu_liu_edmonds,
+    dependency_scores,
+    eisner,
+    is_projective,
+    is_tree,
+    mart_tree,
+    su_tree,
+    tree_to_brackets,
+)
+
+__all__ = [
+    "impact_matrix",
+    "impact_matrix_reference",
+    "pair_count",
+    "adjacent_scores",
+    "segment",
+    "segment_scores",
+    "split_units",
+    "join_units",
+    "random_segment",
+    "calibrate",
+    "calibration",
+    "su_tree",
+    "mart_tree",
+    "eisner",
+    "chu_liu_edmonds",
+    "dependency_scores",
+    "brackets",
+    "tree_to_brackets",
+    "is_projective",
+    "is_tree",
+    "PRF",
+    "word_prf",
+    "boundary_prf",
+    "uas",
+    "bracket_prf",
+]

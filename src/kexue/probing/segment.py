@@ -1,0 +1,312 @@
+"""Unsupervised Chinese word segmentation with Perturbed Masking (Su, kexue.fm/archives/7476).
+
+Su's experiment (not in the paper): neighbours that strongly affect each other belong to one word. With the
+impact f of :mod:`kexue.probing.impact`, score each adjacent pair
+
+    s_i = ( f(x_i, x_{i+1}) + f(x_{i+1}, x_i) ) / 2
+
+and join x_i and x_{i+1} when s_i >= threshold (his ``word_segment.py``: Euclidean, last layer, threshold 8
+for Google's Chinese BERT-base). Only 2n-1 masked inputs are needed: the n single masks {i} and the n-1
+adjacent pairs {i, i+1}.
+
+Units: each CJK character is a unit, a run of letters or digits (``GDP``, ``１９９８``) is one unit,
+whitespace separates units and is dropped, and every other character is punctuation: its own word, never
+joined (a run of one punctuation mark, ``……`` or ``——``, is one unit). So ``３０％`` can only come out as
+``３０ / ％``.
+
+The layer and threshold depend on the encoder: :func:`calibrate` picks them on gold-segmented sentences and
+``calibration.json`` stores the result per encoder name (``python -m kexue.probing.segment`` redoes it for
+``offline-zh``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from ..models import Encoder
+from .impact import check_metric, distance, encode_units, masked_unit_states, resolve_layers
+from .metrics import word_prf
+
+CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
+#: Marks that end a sentence: long texts are first cut after these (see :func:`windows`).
+SENTENCE_END = frozenset("。！？；!?;…")
+DEFAULT_WINDOW = 126
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+
+
+# -- units -------------------------------------------------------------------------------------------------
+def _kind(ch: str) -> str:
+    """``skip`` (whitespace, control), ``cjk``, ``word`` (letters, digits, combining marks) or ``punct``."""
+    if ch.isspace() or unicodedata.category(ch).startswith("C"):
+        return "skip"
+    if _CJK.fullmatch(ch):
+        return "cjk"
+    if ch.isalnum() or unicodedata.category(ch).startswith("M"):
+        return "word"
+    return "punct"
+
+
+def split_units(text: str) -> list[str]:
+    """Units of ``text``: CJK characters, runs of letters/digits, runs of one punctuation mark."""
+    units: list[str] = []
+    previous = "skip"
+    for ch in text:
+        kind = _kind(ch)
+        same_run = (kind == previous == "word") or (kind == previous == "punct" and units[-1][-1] == ch)
+        if same_run:
+            units[-1] += ch
+        elif kind != "skip":
+            units.append(ch)
+        previous = kind
+    return units
+
+
+def is_punctuation(unit: str) -> bool:
+    """Whether a unit (from :func:`split_units`) is punctuation, hence a word on its own."""
+    return _kind(unit[0]) == "punct"
+
+
+def joinable(units: Sequence[str]) -> np.ndarray:
+    """(n-1,) bool: whether units i and i+1 may be joined (neither is punctuation)."""
+    punct = np.array([is_punctuation(u) for u in units], dtype=bool)
+    return ~(punct[:-1] | punct[1:])
+
+
+def join_units(units: Sequence[str], join: np.ndarray) -> list[str]:
+    """Words from units, joining unit i and i+1 where ``join[i]``."""
+    words = list(units[:1])
+    for unit, glue in zip(units[1:], join):
+        if glue:
+            words[-1] += unit
+        else:
+            words.append(unit)
+    return words
+
+
+def windows(units: Sequence[str], window: int = DEFAULT_WINDOW) -> list[tuple[int, int]]:
+    """Half-open unit ranges of at most ``window`` units that cover ``units``, each run through the model alone.
+
+    Rule: cut after every sentence-ending mark (:data:`SENTENCE_END`), pack whole sentences greedily into
+    windows, and cut a sentence longer than ``window`` into consecutive windows of ``window`` units. Pairs
+    across a window edge get no score, so a hard cut inside a sentence is always a word boundary.
+    """
+    if window < 2:
+        raise ValueError(f"window must be at least 2 units, got {window}")
+    sentences, start = [], 0
+    for k, unit in enumerate(units):
+        if unit[-1] in SENTENCE_END or k == len(units) - 1:
+            sentences.append((start, k + 1))
+            start = k + 1
+    pieces = [(a, min(a + window, end)) for start, end in sentences for a in range(start, end, window)]
+    packed: list[tuple[int, int]] = []
+    for start, end in pieces:
+        if packed and end - packed[-1][0] <= window:
+            packed[-1] = (packed[-1][0], end)
+        else:
+            packed.append((start, end))
+    return packed
+
+
+# -- scores ------------------------------------------------------------------------------------------------
+def adjacent_scores(
+    encoder: Encoder,
+    units: Sequence[str],
+    layer: int = -1,
+    *,
+    layers: Sequence[int] | None = None,
+    metric: str = "euclidean",
+    mask_target: bool = True,
+    batch_size: int = 64,
+    max_tokens: int | None = None,
+) -> np.ndarray:
+    """Su's score s_i = (f(x_i, x_{i+1}) + f(x_{i+1}, x_i)) / 2 of each adjacent pair: (n-1,) or (L, n-1).
+
+    With ``mask_target=True`` (the paper's f) it runs 2n-1 masked inputs. ``mask_target=False`` is the
+    ablation a reader proposed on the paper's issue tracker: the impact of x_j on x_i is measured without
+    masking x_i, f'(x_i, x_j) = d(H(x)_i, H(x\\{x_j})_i), which needs only the unmasked input and the n single
+    masks (n+1 inputs). ``layer``/``layers`` and the chunking arguments are as in
+    :func:`~kexue.probing.impact.impact_matrix`.
+    """
+    check_metric(metric)
+    wanted = resolve_layers(encoder, layer, layers)
+    input_ids, spans = encode_units(encoder, units)
+    n = len(spans)
+    s = torch.zeros(len(wanted), n - 1)
+    if n > 1:
+        run = dict(layers=wanted, batch_size=batch_size, max_tokens=max_tokens)
+        i = torch.arange(n)
+
+        def states(masks: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+            chunks = masked_unit_states(encoder, input_ids, spans, masks, targets, **run)
+            return torch.cat([c.cpu() for c in chunks], dim=1)  # (L, inputs, targets, d)
+
+        if mask_target:
+            S = states(i[:, None], i[:, None])[:, :, 0]  # S[:, i] = H(x\{x_i})_i
+            pairs = torch.stack([i[:-1], i[1:]], 1)
+            P = states(pairs, pairs)  # P[:, i] = H(x\{x_i, x_i+1})_{i, i+1}
+            s = (distance(S[:, :-1], P[:, :, 0], metric) + distance(S[:, 1:], P[:, :, 1], metric)) / 2
+        else:
+            X = states(i[None, :0], i[None])[:, 0]  # X[:, i] = H(x)_i, the unmasked input
+            neighbours = torch.stack([(i - 1).clamp(min=0), (i + 1).clamp(max=n - 1)], 1)
+            N = states(i[:, None], neighbours)  # N[:, j] = H(x\{x_j})_{j-1, j+1}
+            # impact of x_{i+1} on x_i, and of x_i on x_{i+1}
+            s = (distance(X[:, :-1], N[:, 1:, 0], metric) + distance(X[:, 1:], N[:, :-1, 1], metric)) / 2
+    result = s.double().numpy()
+    return result if layers is not None else result[0]
+
+
+def segment_scores(
+    encoder: Encoder,
+    text: str,
+    layer: int | None = None,
+    *,
+    layers: Sequence[int] | None = None,
+    metric: str = "euclidean",
+    window: int = DEFAULT_WINDOW,
+) -> tuple[list[str], np.ndarray]:
+    """The units of ``text`` and the score s_i of each adjacent pair, NaN where a pair is never joined.
+
+    Scores are (n-1,), or (L, n-1) with ``layers=[...]``; NaN marks pairs next to punctuation or across a
+    window edge (:func:`windows`). ``layer=None`` takes the encoder's calibrated layer.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, got {type(text).__name__}")
+    check_metric(metric)
+    if layers is None and layer is None:
+        layer = calibration(encoder)["layer"]
+    wanted = resolve_layers(encoder, layer, layers)
+    units = split_units(text)
+    s = np.full((len(wanted), max(len(units) - 1, 0)), np.nan)
+    for start, end in windows(units, window) if units else []:
+        if end - start > 1:
+            s[:, start : end - 1] = adjacent_scores(encoder, units[start:end], layers=wanted, metric=metric)
+    s[:, ~joinable(units)] = np.nan
+    return units, s if layers is not None else s[0]
+
+
+# -- segmentation --------------------------------------------------------------------------------------------
+def calibration(encoder: Encoder) -> dict:
+    """The stored calibration of ``encoder.name`` (layer, threshold, metric, dev F1), or a ValueError."""
+    table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
+    if encoder.name not in table:
+        raise ValueError(
+            f"no segmentation calibration for encoder {encoder.name!r} (calibrated: {sorted(table)}): pass "
+            "threshold= and layer= explicitly, or run calibrate(encoder, gold_word_lists) to choose them"
+        )
+    return table[encoder.name]
+
+
+def segment(
+    encoder: Encoder,
+    text: str,
+    threshold: float | None = None,
+    layer: int | None = None,
+    metric: str = "euclidean",
+    window: int = DEFAULT_WINDOW,
+) -> list[str]:
+    """Words of ``text``: adjacent units are joined where s_i >= ``threshold``.
+
+    ``threshold``/``layer`` left as None come from the encoder's calibration (:func:`calibrate`).
+    Empty or whitespace-only text gives ``[]``; punctuation is always a word of its own.
+    """
+    if threshold is not None and not threshold >= 0:
+        raise ValueError(f"threshold must be a number >= 0 (a distance), got {threshold}")
+    if threshold is None or layer is None:
+        stored = calibration(encoder)
+        if stored["metric"] != metric:
+            raise ValueError(f"the calibration of {encoder.name!r} is for metric {stored['metric']!r}, not {metric!r}")
+        threshold = stored["threshold"] if threshold is None else threshold
+        layer = stored["layer"] if layer is None else layer
+    units, s = segment_scores(encoder, text, layer, metric=metric, window=window)
+    return join_units(units, s >= threshold)
+
+
+def random_segment(text: str, cut_rate: float, rng: np.random.Generator) -> list[str]:
+    """Baseline: cut each joinable pair of units independently with probability ``cut_rate``."""
+    units = split_units(text)
+    join = joinable(units) & (rng.random(max(len(units) - 1, 0)) >= cut_rate)
+    return join_units(units, join)
+
+
+def calibrate(
+    encoder: Encoder,
+    sentences: Sequence[Sequence[str]],
+    layers: Sequence[int] | None = None,
+    thresholds: Sequence[float] | None = None,
+    metric: str = "euclidean",
+    window: int = DEFAULT_WINDOW,
+    seed: int = 0,
+) -> dict:
+    """The (layer, threshold) maximising word F1 on gold-segmented ``sentences`` (each a list of words).
+
+    One pass per sentence scores every layer (default: 1..L). ``thresholds=None`` tries, for each layer,
+    the 1st..99th percentiles of that layer's scores. Also reports the best F1 per layer, the cut rate of the
+    choice and the word F1 of :func:`random_segment` at that cut rate (``seed``) on the same sentences.
+    """
+    layers = list(range(1, encoder.num_layers + 1)) if layers is None else list(layers)
+    gold = [list(words) for words in sentences]
+    texts = ["".join(words) for words in gold]
+    scored = [segment_scores(encoder, text, layers=layers, metric=metric, window=window) for text in texts]
+    best = {"f1": -1.0}
+    f1_by_layer = {}
+    for l, layer in enumerate(layers):
+        pooled = np.concatenate([s[l] for _, s in scored])
+        pooled = pooled[~np.isnan(pooled)]  # joinable pairs only
+        grid = np.percentile(pooled, np.arange(1, 100)) if thresholds is None else thresholds
+        for t in grid:
+            predicted = [join_units(units, s[l] >= t) for units, s in scored]
+            f1 = word_prf(predicted, gold).f1
+            f1_by_layer[layer] = max(f1, f1_by_layer.get(layer, -1.0))
+            if f1 > best["f1"]:
+                best = {"f1": f1, "layer": layer, "threshold": float(t), "cut_rate": float(np.mean(pooled < t))}
+    rng = np.random.default_rng(seed)
+    baseline = word_prf([random_segment(text, best["cut_rate"], rng) for text in texts], gold).f1
+    return {
+        "layer": best["layer"],
+        "threshold": best["threshold"],
+        "metric": metric,
+        "dev_word_f1": round(best["f1"], 4),
+        "random_cut_word_f1": round(baseline, 4),
+        "cut_rate": round(best["cut_rate"], 4),
+        "sentences": len(gold),
+        "f1_by_layer": {str(k): round(v, 4) for k, v in f1_by_layer.items()},
+    }
+
+
+def save_calibration(name: str, result: dict) -> None:
+    """Store ``result`` (from :func:`calibrate`) under encoder ``name`` in ``calibration.json``."""
+    table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
+    table[name] = result
+    CALIBRATION_FILE.write_text(json.dumps(table, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+def calibration_sentences(count: int = 120, min_chars: int = 8, max_chars: int = 30) -> list[tuple[str, ...]]:
+    """Gold words of ``count`` People's Daily DEV sentences of ``min_chars``..``max_chars`` characters,
+    evenly spaced through the split (the sentences the stored ``offline-zh`` calibration used)."""
+    from ..data.peoples_daily import load_peoples_daily
+
+    pool = [s.words for s in load_peoples_daily("dev") if min_chars <= len(s.text) <= max_chars]
+    return [pool[k * len(pool) // count] for k in range(count)]
+
+
+if __name__ == "__main__":
+    import os
+
+    from ..models import load_encoder
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    result = calibrate(load_encoder("offline-zh"), calibration_sentences())
+    result["how"] = (
+        "python -m kexue.probing.segment: calibrate(load_encoder('offline-zh'), calibration_sentences()) -- "
+        "120 People's Daily dev sentences of 8-30 characters, layers 1-12, thresholds at the 1st-99th "
+        "percentiles of each layer's scores, Euclidean"
+    )
+    save_calibration("offline-zh", result)
+    print(json.dumps(result, ensure_ascii=False, indent=2))

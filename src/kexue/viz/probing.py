@@ -1,0 +1,604 @@
+"""Figures for probing a model without training (Perturbed Masking and friends).
+
+Each function takes plain numpy arrays / lists and shows one thing with one call:
+
+- ``impact_heatmap``: the token-to-token impact matrix f(i, j), interactive (plotly): hover a cell,
+  slide through layers, switch between character and word level, all in the browser.
+- ``segmentation_figure`` / ``show_segmentation`` / ``threshold_slider``: unsupervised word
+  segmentation from adjacent scores, as a bar chart, as coloured text, and as a live widget.
+- ``draw_constituency`` / ``draw_dependency``: the trees that the impact matrix induces.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any, Union
+
+import numpy as np
+import plotly.graph_objects as go
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch
+from matplotlib.path import Path
+
+from .style import use_cjk_font
+
+# A tree is a token index (leaf) or a tuple of subtrees.
+Tree = Union[int, tuple["Tree", ...]]
+
+JOIN_COLOR = "#4c78a8"  # adjacent units glued into one word
+CUT_COLOR = "#e45756"  # a word boundary
+GOLD_COLOR = "#555555"
+ARC_COLOR = "#34495e"
+ROOT_COLOR = "#e45756"
+
+
+# ----------------------------------------------------------------------------- impact heatmap
+
+
+def impact_heatmap(
+    matrices: np.ndarray | Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    tokens: Sequence[str] | None = None,
+    *,
+    layers: Sequence[Any] | None = None,
+    title: str | None = None,
+    colorscale: str = "Blues",
+    mask_diagonal: bool = True,
+    active_layer: int = 0,
+) -> go.Figure:
+    """Interactive heatmap of an impact matrix f[i, j] = impact of token j on token i.
+
+    Two ways to call it:
+
+    - one level: ``impact_heatmap(m, tokens)`` with ``m`` of shape (n, n) or (L, n, n);
+    - several levels, switched by a dropdown:
+      ``impact_heatmap({"characters": (m1, chars), "words": (m2, words)}, layers=range(1, 13))``.
+
+    With L > 1 a slider picks the layer (``layers`` labels its steps, default 0..L-1).
+    Rows are the measured token i, columns the masked token j. The diagonal (a token's
+    impact on itself, 0 by definition) is left blank unless ``mask_diagonal=False``.
+    The colour range is shared by the layers of one level, so layers compare by colour.
+    Everything runs client-side: it stays interactive in a static HTML book.
+    """
+    levels = _impact_levels(matrices, tokens)
+    labels = []  # each level's layer labels
+    for name, stack, _ in levels:
+        if layers is not None and len(layers) != len(stack):
+            raise ValueError(
+                f"{len(layers)} layer labels given but level {name!r} has {len(stack)} layers"
+            )
+        labels.append(list(layers) if layers is not None else list(range(len(stack))))
+    start = [_check_index(active_layer, len(stack)) for _, stack, _ in levels]
+    n_traces = sum(len(stack) for _, stack, _ in levels)
+
+    fig = go.Figure()
+    first_trace: list[int] = []  # index of each level's first trace
+    for (name, stack, toks), names in zip(levels, labels):
+        first_trace.append(len(fig.data))
+        zmax = float(np.nanmax(_masked(stack, mask_diagonal), initial=0.0))
+        hover = [[f"impact of {_esc(a)} on {_esc(b)}" for a in toks] for b in toks]
+        for label, matrix in zip(names, stack):
+            fig.add_trace(
+                go.Heatmap(
+                    z=_masked(matrix, mask_diagonal),
+                    text=hover,
+                    hovertemplate="%{text}: %{z:.4g}<br>row i=%{y}, column j=%{x}"
+                    f"<extra>layer {_esc(label)}</extra>",
+                    hoverongaps=False,
+                    colorscale=colorscale,
+                    zmin=0.0 if zmax > 0 else None,
+                    zmax=zmax if zmax > 0 else None,
+                    colorbar=dict(title=dict(text="impact", side="right")),
+                    visible=False,
+                    name=f"{name} · layer {label}",
+                )
+            )
+    fig.data[first_trace[0] + start[0]].visible = True
+
+    def visible(level: int, layer: int) -> list[bool]:
+        flags = [False] * n_traces
+        flags[first_trace[level] + layer] = True
+        return flags
+
+    def label_height(level: int) -> int:
+        """Pixels taken below the plot by the x tick labels and the axis title."""
+        longest = max((len(t) for t in levels[level][2]), default=1)
+        return (20 if longest <= 2 else 12 * longest + 8) + 28
+
+    def slider(level: int) -> list[dict]:
+        if len(levels[level][1]) < 2:
+            return []
+        steps = [
+            dict(method="restyle", args=[{"visible": visible(level, k)}], label=str(label))
+            for k, label in enumerate(labels[level])
+        ]
+        return [
+            dict(
+                active=start[level],
+                steps=steps,
+                currentvalue=dict(prefix="layer: "),
+                y=0,
+                yanchor="top",
+                pad=dict(t=label_height(level), b=10),
+            )
+        ]
+
+    def axes(level: int) -> dict:
+        toks = levels[level][2]
+        ticks = list(range(len(toks)))
+        text = [_esc(t) for t in toks]
+        return {
+            "xaxis.tickvals": ticks,
+            "xaxis.ticktext": text,
+            "xaxis.tickangle": 0 if max((len(t) for t in toks), default=0) <= 2 else -60,
+            "yaxis.tickvals": ticks,
+            "yaxis.ticktext": text,
+        }
+
+    def heading(level: int) -> str:
+        parts = [title, levels[level][0] if len(levels) > 1 else None]
+        return " · ".join(p for p in parts if p)
+
+    biggest = max(len(toks) for _, _, toks in levels)
+    side = int(min(max(320, 26 * biggest), 720))  # plot area, pixels
+    top = 60 if (title or len(levels) > 1) else 20
+    bottom = max(label_height(k) for k in range(len(levels)))
+    if any(len(stack) > 1 for _, stack, _ in levels):
+        bottom += 80  # room for the slider
+    fig.update_layout(
+        title=dict(text=heading(0) or None, x=0, xref="paper", xanchor="left"),
+        width=side + 200,
+        height=side + top + bottom,
+        plot_bgcolor="white",
+        margin=dict(l=60, r=20, t=top, b=bottom),
+        sliders=slider(0),
+        xaxis=dict(title=dict(text="masked token j"), showgrid=False, zeroline=False,
+                   constrain="domain"),
+        yaxis=dict(title=dict(text="token being measured i"), autorange="reversed",
+                   showgrid=False, zeroline=False, scaleanchor="x", scaleratio=1,
+                   constrain="domain"),
+    )
+    fig.update_layout(axes(0))
+    if len(levels) > 1:
+        buttons = [
+            dict(
+                method="update",
+                label=name,
+                args=[
+                    {"visible": visible(k, start[k])},
+                    {"sliders": slider(k), "title.text": heading(k), **axes(k)},
+                ],
+            )
+            for k, (name, _, _) in enumerate(levels)
+        ]
+        fig.update_layout(
+            updatemenus=[
+                dict(type="dropdown", buttons=buttons, active=0, direction="down",
+                     x=1, xanchor="right", y=1, yanchor="bottom", pad=dict(b=8))
+            ]
+        )
+    return fig
+
+
+def _impact_levels(
+    matrices: np.ndarray | Mapping[str, tuple[np.ndarray, Sequence[str]]],
+    tokens: Sequence[str] | None,
+) -> list[tuple[str, np.ndarray, list[str]]]:
+    """Normalise the two call forms to [(name, (L, n, n) array, tokens)]."""
+    if isinstance(matrices, Mapping):
+        if tokens is not None:
+            raise ValueError(
+                "with a dict of levels, give each level's tokens in the dict: "
+                "{'characters': (matrix, tokens), ...}; do not pass tokens separately"
+            )
+        if not matrices:
+            raise ValueError("the dict of levels is empty")
+        items = []
+        for name, value in matrices.items():
+            if not (isinstance(value, (tuple, list)) and len(value) == 2):
+                raise ValueError(f"level {name!r} must be a (matrix, tokens) pair")
+            items.append((str(name), value[0], value[1]))
+    else:
+        if tokens is None:
+            raise ValueError("tokens are required: impact_heatmap(matrix, tokens)")
+        items = [("impact", matrices, tokens)]
+
+    levels = []
+    for name, matrix, toks in items:
+        stack = np.asarray(matrix, dtype=float)
+        if stack.ndim == 2:
+            stack = stack[None]
+        if stack.ndim != 3 or stack.shape[1] != stack.shape[2]:
+            raise ValueError(
+                f"level {name!r}: expected an (n, n) or (L, n, n) matrix, got shape {stack.shape}"
+            )
+        toks = [str(t) for t in toks]
+        if stack.shape[-1] != len(toks):
+            raise ValueError(
+                f"level {name!r}: the matrix is {stack.shape[-1]}x{stack.shape[-1]} "
+                f"but there are {len(toks)} tokens; they must match"
+            )
+        if len(stack) == 0:
+            raise ValueError(f"level {name!r} has no layers")
+        levels.append((name, stack, toks))
+    return levels
+
+
+def _masked(matrix: np.ndarray, mask_diagonal: bool) -> np.ndarray:
+    """A copy with the diagonal set to NaN (drawn blank) when asked."""
+    out = np.array(matrix, dtype=float)
+    if mask_diagonal:
+        n = out.shape[-1]
+        out[..., np.arange(n), np.arange(n)] = np.nan
+    return out
+
+
+def _check_index(index: int, length: int) -> int:
+    if not -length <= index < length:
+        raise ValueError(f"active_layer={index} is out of range for {length} layers")
+    return index % length
+
+
+def _esc(value: Any) -> str:
+    """Escape text for plotly's HTML-like labels."""
+    return html.escape(str(value), quote=False)
+
+
+# ------------------------------------------------------------------------------ segmentation
+
+
+def segment(units: Sequence[str], scores: Sequence[float], threshold: float) -> list[str]:
+    """Join adjacent units whose score is >= threshold; cut where it is below."""
+    units, scores = _check_scores(units, scores)
+    if not units:
+        return []
+    words = [units[0]]
+    for unit, score in zip(units[1:], scores):
+        if score < threshold:
+            words.append(unit)
+        else:
+            words[-1] += unit
+    return words
+
+
+def segmentation_figure(
+    units: Sequence[str],
+    scores: Sequence[float],
+    threshold: float,
+    gold_words: Sequence[str] | None = None,
+    ax: Axes | None = None,
+    *,
+    title: str | None = None,
+) -> Axes:
+    """Bars of the adjacent scores s_i (between unit i and i+1), with the threshold and cuts.
+
+    A bar below the threshold is a predicted cut (red), above it a join (blue). Gold word
+    boundaries, when ``gold_words`` is given, are dotted vertical lines. Units label the x axis
+    and each bar stands in the gap between its two units.
+    """
+    units, scores = _check_scores(units, scores)
+    gold = _gold_gaps(units, gold_words) if gold_words is not None else set()
+    use_cjk_font()
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(min(max(6.0, 0.42 * len(units) + 1.5), 18.0), 3.2))
+
+    gaps = np.arange(len(scores)) + 0.5
+    cut = scores < threshold
+    for mask, color, gid, label in (
+        (~cut, JOIN_COLOR, "join", "join (s ≥ t)"),
+        (cut, CUT_COLOR, "cut", "cut (s < t)"),
+    ):
+        bars = ax.bar(gaps[mask], scores[mask], width=0.55, color=color, label=label, zorder=2)
+        for bar in bars:
+            bar.set_gid(gid)
+    ax.axhline(threshold, color="black", ls="--", lw=1.2, label=f"threshold t = {threshold:.3g}",
+               gid="threshold", zorder=3)
+    for k, gap in enumerate(sorted(gold)):
+        ax.axvline(gap + 0.5, color=GOLD_COLOR, ls=":", lw=1.3, zorder=1, gid="gold",
+                   label="gold boundary" if k == 0 else None)
+
+    ax.set_xticks(np.arange(len(units)), units, fontsize=11)
+    ax.tick_params(axis="x", length=0)
+    ax.set_xlim(-0.6, len(units) - 0.4)
+    ax.set_ylabel("adjacent score $s_i$")
+    ax.grid(axis="x", visible=False)
+    ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=4, fontsize=8, frameon=False)
+    if title:
+        ax.set_title(title, pad=24)
+    return ax
+
+
+def segmentation_text(words: Sequence[str]) -> str:
+    """The plain text form of a segmentation: words joined by "/"."""
+    return "/".join(words)
+
+
+def show_segmentation(words: Sequence[str], gold: Sequence[str] | None = None):
+    """Render words as boxes separated by " / " (an IPython HTML object, shown in notebooks).
+
+    With ``gold``, predicted words that match a gold word (same span) are green, the others
+    red; a second row shows the gold words, the missed ones in amber, and a line of
+    word-level precision / recall / F1. ``segmentation_text`` gives the plain "/" form.
+    """
+    from IPython.display import HTML
+
+    return HTML(_segmentation_html(list(words), None if gold is None else list(gold)))
+
+
+def _segmentation_html(words: list[str], gold: list[str] | None) -> str:
+    """The HTML behind ``show_segmentation``."""
+    if gold is not None and "".join(words) != "".join(gold):
+        raise ValueError(
+            f"the words and the gold words spell different texts: "
+            f"{''.join(words)!r} vs {''.join(gold)!r}"
+        )
+    neutral = ("#e8eef7", "#8ea6c8")
+    good, bad, missed = ("#dcf1dc", "#2e7d32"), ("#fde0dc", "#c62828"), ("#fff1cc", "#d49b00")
+
+    def row(label: str, items: list[tuple[str, tuple[str, str]]]) -> str:
+        sep = '<span style="color:#999;margin:0 2px">/</span>'
+        boxes = sep.join(
+            f'<span style="background:{bg};border:1px solid {border};border-radius:4px;'
+            f'padding:1px 5px;color:#222">{html.escape(w)}</span>'
+            for w, (bg, border) in items
+        )
+        return (f'<div style="margin:3px 0;line-height:2"><span style="color:#666;'
+                f'display:inline-block;width:3.5em">{label}</span>{boxes}</div>')
+
+    if gold is None:
+        body = row("", [(w, neutral) for w in words])
+    else:
+        pred_spans, gold_spans = _spans(words), _spans(gold)
+        hits = len(set(pred_spans) & set(gold_spans))
+        p = hits / len(words) if words else 0.0
+        r = hits / len(gold) if gold else 0.0
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        body = (
+            row("pred", [(w, good if s in gold_spans else bad) for w, s in zip(words, pred_spans)])
+            + row("gold", [(w, neutral if s in pred_spans else missed)
+                           for w, s in zip(gold, gold_spans)])
+            + f'<div style="color:#444;font-size:90%">words: precision {p:.2f} · '
+            f"recall {r:.2f} · F1 {f:.2f}</div>"
+        )
+    return f'<div style="font-size:15px">{body}</div>'
+
+
+def _spans(words: Sequence[str]) -> list[tuple[int, int]]:
+    """(start, end) character offsets of each word."""
+    ends = np.cumsum([len(w) for w in words]).tolist()
+    return list(zip([0] + ends[:-1], ends))
+
+
+def _check_scores(units: Sequence[str], scores: Sequence[float]) -> tuple[list[str], np.ndarray]:
+    units = [str(u) for u in units]
+    scores = np.asarray(scores, dtype=float).reshape(-1)
+    if len(units) and len(scores) != len(units) - 1:
+        raise ValueError(
+            f"{len(units)} units need {len(units) - 1} adjacent scores (one per gap), "
+            f"got {len(scores)}"
+        )
+    return units, scores
+
+
+def _gold_gaps(units: list[str], gold_words: Sequence[str]) -> set[int]:
+    """Indices i of the gaps (between unit i and i+1) that are gold word boundaries."""
+    if "".join(gold_words) != "".join(units):
+        raise ValueError(
+            f"the gold words spell {''.join(gold_words)!r} but the units spell {''.join(units)!r}"
+        )
+    boundaries = {end for _, end in _spans(gold_words)}
+    ends = np.cumsum([len(u) for u in units]).tolist()
+    return {i for i, end in enumerate(ends[:-1]) if end in boundaries}
+
+
+def threshold_slider(
+    units: Sequence[str],
+    scores: Sequence[float] | None = None,
+    gold_words: Sequence[str] | None = None,
+    layer_scores: Mapping[Any, Sequence[float]] | None = None,
+    *,
+    threshold: float | None = None,
+):
+    """A live widget: drag the threshold (and pick a layer) to re-segment the sentence.
+
+    Give ``scores`` for one set of adjacent scores, or ``layer_scores`` (layer -> scores)
+    for a layer dropdown. Shows ``segmentation_figure`` and ``show_segmentation`` below the
+    controls. Needs a live kernel (Jupyter, Colab) to react; returns the ipywidgets VBox,
+    whose ``children`` are (controls HBox, output HTML).
+    """
+    import ipywidgets as widgets
+
+    if (scores is None) == (layer_scores is None):
+        raise ValueError("give exactly one of scores or layer_scores (a dict layer -> scores)")
+    options = dict(layer_scores) if layer_scores is not None else {None: scores}
+    if not options:
+        raise ValueError("layer_scores is empty")
+    options = {k: _check_scores(units, v)[1] for k, v in options.items()}
+    units = [str(u) for u in units]
+    if gold_words is not None:
+        _gold_gaps(units, gold_words)  # fail now, not inside a callback
+
+    everything = np.concatenate(list(options.values())) if len(units) > 1 else np.zeros(1)
+    low, high = float(everything.min()), float(everything.max())
+    if high <= low:
+        high = low + 1.0
+    first = next(iter(options.values()))
+    start = float(np.mean(first)) if threshold is None and first.size else threshold
+    slider = widgets.FloatSlider(
+        value=float(np.clip(start if start is not None else low, low, high)),
+        min=low,
+        max=high,
+        step=(high - low) / 200,
+        description="threshold",
+        readout_format=".3f",
+        continuous_update=False,
+        layout=widgets.Layout(width="420px"),
+    )
+    controls: list = [slider]
+    picker = None
+    if layer_scores is not None:
+        picker = widgets.Dropdown(options=list(options), description="layer",
+                                  layout=widgets.Layout(width="180px"))
+        controls.insert(0, picker)
+    output = widgets.HTML()
+
+    def render(_change: Any = None) -> None:
+        values = options[picker.value] if picker is not None else options[None]
+        t = slider.value
+        fig = Figure(figsize=(min(max(6.0, 0.42 * len(units) + 1.5), 14.0), 3.0), dpi=100)
+        segmentation_figure(units, values, t, gold_words, ax=fig.add_subplot())
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", bbox_inches="tight")
+        image = base64.b64encode(buffer.getvalue()).decode("ascii")
+        words = segment(units, values, t)
+        output.value = (
+            f'<img src="data:image/png;base64,{image}" style="max-width:100%"/>'
+            + _segmentation_html(words, None if gold_words is None else list(gold_words))
+        )
+
+    slider.observe(render, names="value")
+    if picker is not None:
+        picker.observe(render, names="value")
+    render()
+    return widgets.VBox([widgets.HBox(controls), output])
+
+
+# ------------------------------------------------------------------------------------- trees
+
+
+def draw_constituency(tree: Tree, tokens: Sequence[str], ax: Axes | None = None) -> Axes:
+    """Draw a constituency tree top-down, tokens at the leaves in sentence order.
+
+    ``tree`` is nested tuples of token indices, e.g. ``((0, 1), (2, (3, 4)))``; every index
+    0..n-1 must appear once. Each internal node (tuple) is a dot at the mean x of its children,
+    at a height set by its depth; leaves sit on one bottom row.
+    """
+    tokens = [str(t) for t in tokens]
+    nodes: list[tuple[float, int]] = []  # (x, depth) of each internal node
+    edges: list[tuple[int, float, int | None]] = []  # (parent node, child x, child depth or None)
+    seen: list[int] = []
+
+    def place(node: Any, depth: int) -> float:
+        if isinstance(node, (int, np.integer)) and not isinstance(node, bool):
+            if not 0 <= node < len(tokens):
+                raise ValueError(f"leaf {node} is not a token index (0..{len(tokens) - 1})")
+            seen.append(int(node))
+            return float(node)
+        if not isinstance(node, (tuple, list)) or len(node) == 0:
+            raise ValueError(
+                f"a tree node must be a token index or a non-empty tuple, got {node!r}"
+            )
+        index = len(nodes)
+        nodes.append((0.0, depth))
+        xs = []
+        for child in node:
+            x = place(child, depth + 1)
+            is_leaf = not isinstance(child, (tuple, list))
+            edges.append((index, x, None if is_leaf else depth + 1))
+            xs.append(x)
+        nodes[index] = (float(np.mean(xs)), depth)
+        return nodes[index][0]
+
+    place(tree, 0)
+    if sorted(seen) != list(range(len(tokens))):
+        missing = sorted(set(range(len(tokens))) - set(seen))
+        repeated = sorted({i for i in seen if seen.count(i) > 1})
+        raise ValueError(
+            f"the tree's leaves must be each token index 0..{len(tokens) - 1} exactly once "
+            f"(missing {missing}, repeated {repeated})"
+        )
+
+    use_cjk_font()
+    bottom = max((d for _, d in nodes), default=0) + 1
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(
+            figsize=(min(max(4.0, 0.55 * len(tokens) + 1), 18.0), min(1.0 + 0.4 * bottom, 6.0))
+        )
+    for parent, x, depth in edges:
+        px, pd = nodes[parent]
+        ax.plot([px, x], [-pd, -(bottom if depth is None else depth)],
+                color=ARC_COLOR, lw=1.2, zorder=1)
+    if nodes:
+        ax.scatter([x for x, _ in nodes], [-d for _, d in nodes], s=28, color=ARC_COLOR,
+                   zorder=2, gid="nodes")
+    for i, token in enumerate(tokens):
+        ax.text(i, -bottom - 0.12, token, ha="center", va="top", fontsize=12, gid="leaf")
+    ax.set_xlim(-0.7, len(tokens) - 0.3)
+    ax.set_ylim(-bottom - 0.9, 0.4)
+    ax.set_axis_off()
+    return ax
+
+
+def draw_dependency(
+    heads: Sequence[int],
+    tokens: Sequence[str],
+    ax: Axes | None = None,
+    root_label: str = "ROOT",
+) -> Axes:
+    """Draw a dependency tree: tokens on a line, arcs above from each head to its dependent.
+
+    Convention: ``heads`` has length n + 1 with ``heads[0] = -1``; for d = 1..n, ``heads[d]``
+    is the head of token d (``tokens[d - 1]``), and 0 means the root. Arcs rise with their
+    length; the arrow head points at the dependent; the root arc starts at a ROOT node.
+    """
+    tokens = [str(t) for t in tokens]
+    heads = _check_heads(heads, len(tokens))
+    use_cjk_font()
+    longest = max((abs(heads[d] - d) for d in range(1, len(heads))), default=1)
+    rise = 0.5  # arc peak height per token of distance
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(
+            figsize=(min(max(4.0, 0.7 * (len(tokens) + 1) + 0.5), 18.0),
+                     min(1.2 + 0.28 * longest * rise * 2, 5.5))
+        )
+    base = 0.15
+    for d in range(1, len(heads)):
+        h = heads[d]
+        peak = rise * abs(h - d)
+        # Quadratic Bezier: its control point at twice the peak height gives that peak.
+        path = Path([(h, base), ((h + d) / 2, base + 2 * peak), (d, base)],
+                    [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+        ax.add_patch(FancyArrowPatch(
+            path=path, arrowstyle="-|>,head_length=5,head_width=2.5",
+            color=ROOT_COLOR if h == 0 else ARC_COLOR, lw=1.3, gid="arc",
+        ))
+    ax.text(0, 0, root_label, ha="center", va="top", fontsize=10, color=ROOT_COLOR,
+            fontweight="bold", gid="root")
+    for d, token in enumerate(tokens, start=1):
+        ax.text(d, 0, token, ha="center", va="top", fontsize=12, gid="token")
+    ax.set_xlim(-0.6, len(tokens) + 0.6)
+    ax.set_ylim(-0.45, base + rise * longest + 0.25)
+    ax.set_axis_off()
+    return ax
+
+
+def _check_heads(heads: Sequence[int], n: int) -> list[int]:
+    """Validate the heads array (length n+1, heads[0] = -1, a tree rooted at 0)."""
+    heads = [int(h) for h in heads]
+    if len(heads) != n + 1:
+        raise ValueError(
+            f"heads must have length len(tokens) + 1 = {n + 1} (heads[0] = -1 for the root), "
+            f"got {len(heads)}"
+        )
+    if heads[0] != -1:
+        raise ValueError(f"heads[0] must be -1 (the root has no head), got {heads[0]}")
+    for d in range(1, n + 1):
+        if not 0 <= heads[d] <= n or heads[d] == d:
+            raise ValueError(f"heads[{d}] = {heads[d]} is not a valid head (0..{n}, not itself)")
+    for d in range(1, n + 1):
+        node, steps = d, 0
+        while node != 0:
+            node, steps = heads[node], steps + 1
+            if steps > n:
+                raise ValueError(f"heads do not form a tree: token {d} is on a cycle "
+                                 "that never reaches the root 0")
+    return heads

@@ -1,0 +1,92 @@
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from kexue.train import TrainingDiverged, train
+
+
+def _regression(seed=0, n=256):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, 3, generator=g)
+    w = torch.tensor([[1.5], [-2.0], [0.5]])
+    return x, x @ w + 0.3
+
+
+def _mse(model, batch):
+    x, y = batch
+    return torch.nn.functional.mse_loss(model(x), y)
+
+
+def test_train_fits_a_linear_regression_and_records_history():
+    x, y = _regression()
+    model = torch.nn.Linear(3, 1)
+    loader = DataLoader(TensorDataset(x, y), batch_size=32, shuffle=True)
+    evaluate = lambda m: {"mse": torch.nn.functional.mse_loss(m(x), y).item()}  # noqa: E731
+    h = train(model, _mse, loader, steps=300, lr=0.05, evaluate=evaluate, eval_every=50, progress=False)
+    assert len(h.losses) == 300 and h.eval_steps == [50, 100, 150, 200, 250, 300]
+    assert h.losses[0] > 1.0 and h.metric("mse")[-1] < 1e-3
+    assert torch.allclose(model.weight, torch.tensor([[1.5, -2.0, 0.5]]), atol=0.02)
+    assert h.best("mse", mode="min")[1] == min(h.metric("mse"))
+
+
+def test_early_stopping_restores_the_best_weights():
+    x, y = _regression()
+    model = torch.nn.Linear(3, 1)
+    scores = iter([0.5, 0.9, 0.8, 0.7, 0.6, 0.95])
+    snapshots = []
+
+    def evaluate(m):
+        snapshots.append(m.weight.detach().clone())
+        return {"acc": next(scores)}
+
+    h = train(model, _mse, [(x, y)], steps=100, lr=0.01, evaluate=evaluate, eval_every=10,
+              monitor="acc", patience=3, progress=False)
+    assert h.stopped_early and h.eval_steps == [10, 20, 30, 40, 50]
+    assert torch.equal(model.weight, snapshots[1])  # the evaluation that scored 0.9
+
+
+def test_only_the_given_parameters_move():
+    x, y = _regression()
+    model = torch.nn.Sequential(torch.nn.Linear(3, 3), torch.nn.Linear(3, 1))
+    frozen = model[0].weight.detach().clone()
+    train(model, _mse, [(x, y)], steps=5, params=model[1].parameters(), progress=False)
+    assert torch.equal(model[0].weight, frozen)
+
+
+def test_nan_loss_stops_with_advice():
+    model = torch.nn.Linear(3, 1)
+    bad = [(torch.full((4, 3), float("nan")), torch.zeros(4, 1))]
+    with pytest.raises(TrainingDiverged, match="learning rate"):
+        train(model, _mse, bad, steps=3, progress=False)
+
+
+def test_bad_arguments():
+    model = torch.nn.Linear(3, 1)
+    with pytest.raises(ValueError, match="at least 1"):
+        train(model, _mse, [], steps=0)
+    with pytest.raises(ValueError, match="monitor"):
+        train(model, _mse, [], steps=1, patience=2)
+    with pytest.raises(ValueError, match="empty"):
+        train(model, _mse, [], steps=1, progress=False)
+
+
+def test_checkpoint_is_written(tmp_path):
+    x, y = _regression()
+    model = torch.nn.Linear(3, 1)
+    train(model, _mse, [(x, y)], steps=2, checkpoint=tmp_path / "c" / "model.pt", progress=False)
+    state = torch.load(tmp_path / "c" / "model.pt")
+    assert torch.equal(state["weight"], model.weight)
+
+
+def test_cross_entropy_loss_and_accuracy_on_a_separable_problem():
+    from kexue.train import accuracy, cross_entropy_loss
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(400, 2, generator=g)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    model = torch.nn.Linear(2, 2)
+    chance = accuracy(model, x, y)
+    train(model, cross_entropy_loss, DataLoader(TensorDataset(x, y), batch_size=50), steps=200, lr=0.1, progress=False)
+    assert accuracy(model, x, y) > 0.97 > chance
+    with pytest.raises(ValueError, match="labels"):
+        accuracy(model, x, y[:-1])
