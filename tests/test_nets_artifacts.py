@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+import torch
+
+from kexue.artifacts import cached, config_key
+from kexue.nets import images_to_tensor, mlp, small_cnn
+
+
+def test_networks_shapes():
+    x = torch.rand(5, 1, 28, 28)
+    assert mlp(784, 10)(x).shape == (5, 10)
+    assert small_cnn(10)(x).shape == (5, 10)
+    assert small_cnn(3, in_channels=4)(torch.rand(2, 4, 14, 14)).shape == (2, 3)
+    assert len([m for m in mlp(4, 2, depth=3) if isinstance(m, torch.nn.Linear)]) == 4
+    with pytest.raises(ValueError):
+        mlp(4, 2, depth=-1)
+
+
+def test_images_to_tensor_scales_and_rejects_ints():
+    x = images_to_tensor(np.full((2, 3, 3), 255, dtype=np.uint8))
+    assert x.shape == (2, 1, 3, 3) and torch.all(x == 1.0)
+    with pytest.raises(TypeError, match="uint8"):
+        images_to_tensor(np.zeros((2, 3, 3), dtype=np.int64))
+
+
+def test_cached_computes_once_per_config(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"acc": 0.5, "curve": torch.arange(3)}
+
+    a = cached("exp", {"b": 0.1}, compute)
+    b = cached("exp", {"b": 0.1}, compute)
+    cached("exp", {"b": 0.2}, compute)
+    assert len(calls) == 2 and torch.equal(a["curve"], b["curve"])
+    assert config_key("exp", {"x": 1, "y": 2}) == config_key("exp", {"y": 2, "x": 1})
+    monkeypatch.setenv("KEXUE_NO_CACHE", "1")
+    cached("exp", {"b": 0.1}, compute)
+    assert len(calls) == 3
