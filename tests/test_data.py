@@ -287,3 +287,16 @@ def test_mnist_5k():
     x, y = load_mnist_5k()
     assert x.shape == (5000, 28, 28) and x.dtype == np.uint8 and x.max() == 255
     assert y.dtype == np.int64 and np.bincount(y).tolist() == [500] * 10
+
+
+def test_sample_sentences_is_deterministic_spread_and_bounded():
+    from kexue.data import load_peoples_daily, sample_sentences
+
+    picked = sample_sentences("dev", 50, min_chars=8, max_chars=40)
+    assert picked == sample_sentences("dev", 50, min_chars=8, max_chars=40) and len(set(picked)) == 50
+    assert all(8 <= len("".join(w)) <= 40 for w in picked)
+    dev_words = [s.words for s in load_peoples_daily("dev")]
+    positions = [dev_words.index(w) for w in picked]
+    assert positions == sorted(positions) and positions[-1] > 0.9 * len(dev_words)
+    with pytest.raises(ValueError, match="count must be"):
+        sample_sentences("dev", 10**6)

@@ -124,3 +124,12 @@ def test_a_saved_local_folder_loads_through_the_hub_code_path(tmp_path, tiny):
 def test_unknown_name_lists_the_offline_names():
     with pytest.raises(ValueError, match="offline-zh.*offline-en.*tiny"):
         load_encoder("no-such-org/no-such-model")
+
+
+def test_truncating_first_does_not_break_later_full_forwards():
+    # transformers 5 hooks hidden-state capture onto the layers present at the first call
+    enc = tiny_bert(seed=3)
+    x = enc.encode(list("科学空间"))[0]
+    with enc.truncated(1):
+        assert len(enc.hidden_states(x)) == 2
+    assert len(enc.hidden_states(x)) == enc.num_layers + 1

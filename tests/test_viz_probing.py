@@ -13,7 +13,6 @@ from kexue.viz.probing import (  # noqa: E402
     draw_constituency,
     draw_dependency,
     impact_heatmap,
-    segment,
     segmentation_figure,
     segmentation_text,
     show_segmentation,
@@ -100,11 +99,8 @@ UNITS = list("我爱北京天安门")
 SCORES = [0.2, 0.1, 0.9, 0.3, 0.8, 0.7]  # gaps 我|爱 爱|北 北|京 京|天 天|安 安|门
 
 
-def test_segment_and_text():
-    words = segment(UNITS, SCORES, 0.5)
-    assert words == WORDS
-    assert segmentation_text(words) == "我/爱/北京/天安门"
-    assert segment(UNITS, SCORES, 0.0) == ["我爱北京天安门"]
+def test_segmentation_text():
+    assert segmentation_text(WORDS) == "我/爱/北京/天安门"
 
 
 def test_segmentation_figure_artists():
@@ -117,7 +113,6 @@ def test_segmentation_figure_artists():
     gold_lines = [a for a in ax.lines if a.get_gid() == "gold"]
     assert sorted(a.get_xdata()[0] for a in gold_lines) == [0.5, 3.5]  # through bars 0 and 3
     assert [t.get_text() for t in ax.get_xticklabels()] == UNITS
-    ax.figure.savefig("/tmp/viz_segmentation.png", bbox_inches="tight")
     with pytest.raises(ValueError, match="spell"):
         segmentation_figure(UNITS, SCORES, 0.5, gold_words=["我爱"])
     with pytest.raises(ValueError, match="6 adjacent scores"):
@@ -165,7 +160,6 @@ def test_draw_constituency():
     offsets = nodes.get_offsets()
     assert len(offsets) == 5  # five tuples
     assert offsets[0].tolist() == [np.mean([0.5, np.mean([2.5, 5.0])]), 0.0]  # the root on top
-    ax.figure.savefig("/tmp/viz_constituency.png", bbox_inches="tight")
     with pytest.raises(ValueError, match="exactly once"):
         draw_constituency((0, (1, 1)), list("abc"))
     with pytest.raises(ValueError, match="not a token index"):
@@ -179,7 +173,6 @@ def test_draw_dependency():
     assert len(arcs) == 7
     tokens = [t.get_text() for t in ax.texts if t.get_gid() == "token"]
     assert tokens == UNITS and any(t.get_text() == "ROOT" for t in ax.texts)
-    ax.figure.savefig("/tmp/viz_dependency.png", bbox_inches="tight")
     with pytest.raises(ValueError, match="not form a tree"):
         draw_dependency([-1, 2, 1, 0], list("abc"))  # 1 <-> 2 cycle
     with pytest.raises(ValueError, match="length"):

@@ -67,6 +67,8 @@ class Encoder:
     cls_id: int = field(init=False)
     sep_id: int = field(init=False)
     unk_id: int = field(init=False)
+    vocab: dict[str, int] = field(init=False, repr=False)
+    _full_forward_done: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
         tok = self.tokenizer
@@ -74,6 +76,7 @@ class Encoder:
         self.cls_id = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
         self.sep_id = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
         self.unk_id = tok.unk_token_id
+        self.vocab = tok.get_vocab()  # token -> id; built once (250k entries for offline-zh)
         if self.mask_id is None:
             raise ValueError(f"{self.name}: the tokenizer has no mask token, so it cannot be probed by masking")
         self.model.eval()
@@ -122,7 +125,7 @@ class Encoder:
         text = unicodedata.normalize("NFKC", unit).strip()
         if not text:
             raise ValueError(f"empty unit {unit!r}: units must contain visible characters")
-        vocab = self.tokenizer.get_vocab()
+        vocab = self.vocab
         ids: list[int] = []
         for chunk in re.findall(rf"{_CJK.pattern}|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
             if _CJK.fullmatch(chunk):
@@ -177,6 +180,10 @@ class Encoder:
         layers = self.base.encoder.layer
         if not 0 <= num_layers <= len(layers):
             raise ValueError(f"num_layers must be in 0..{len(layers)}, got {num_layers}")
+        if not self._full_forward_done:
+            # transformers 5 installs its hidden-state hooks lazily, on the layers present at the first call
+            # that asks for hidden states: make that call with every layer in place.
+            self.hidden_states(torch.tensor([self.cls_id, self.sep_id]))
         self.base.encoder.layer = torch.nn.ModuleList(list(layers)[:num_layers])
         try:
             yield self
@@ -192,6 +199,7 @@ class Encoder:
         if attention_mask is None:
             attention_mask = torch.ones_like(input_ids)
         out = self.base(input_ids=input_ids, attention_mask=attention_mask.to(self.device), output_hidden_states=True)
+        self._full_forward_done = self._full_forward_done or len(self.base.encoder.layer) == self.num_layers
         return out.hidden_states
 
     @torch.inference_mode()

@@ -19,6 +19,7 @@ from .peoples_daily import (
     load_paragraphs,
     load_peoples_daily,
     parse_line,
+    sample_sentences,
     sentence_spans,
 )
 from .reviews import load_reviews
@@ -40,6 +41,7 @@ __all__ = [
     "load_reviews",
     "parse_line",
     "read_idx",
+    "sample_sentences",
     "sentence_spans",
     "top_words",
 ]

@@ -193,3 +193,13 @@ def load_peoples_daily(split: str | None = None) -> list[Sentence]:
     """
     check_split(split)
     return [s for s in _sentences() if _in_split(s.article, split)]
+
+
+def sample_sentences(split: str, count: int, min_chars: int = 8, max_chars: int = 40) -> list[tuple[str, ...]]:
+    """Gold words of ``count`` sentences of ``min_chars``..``max_chars`` characters from ``split``, evenly
+    spaced through it (deterministic, and spread over the whole month rather than its first days)."""
+    pool = [s.words for s in load_peoples_daily(split) if min_chars <= len(s.text) <= max_chars]
+    if not 0 < count <= len(pool):
+        raise ValueError(f"count must be in 1..{len(pool)} (sentences of {min_chars}-{max_chars} characters "
+                         f"in the {split} split), got {count}")
+    return [pool[k * len(pool) // count] for k in range(count)]

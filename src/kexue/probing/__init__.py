@@ -4,13 +4,16 @@ structure, read from how masking one unit changes another.
 * :mod:`.impact` -- the impact matrix f(x_i, x_j), from the n(n+1)/2 distinct masked inputs;
 * :mod:`.segment` -- Su's unsupervised word segmentation from adjacent impacts (2n-1 inputs);
 * :mod:`.trees` -- constituency (Su's split, MART) and dependency (Eisner, Chu-Liu/Edmonds) trees from f;
-* :mod:`.metrics` -- boundary and word F1, UAS, bracket F1.
+* :mod:`.metrics` -- boundary and word F1, UAS, bracket F1;
+* :mod:`.evaluate` -- held-out segmentation scores per layer, thresholds chosen on dev, with baselines.
 """
 
+from .evaluate import LayerResult, SegmentationReport, evaluate_segmentation
 from .impact import impact_matrix, impact_matrix_reference, pair_count
 from .metrics import PRF, boundary_prf, bracket_prf, uas, word_prf
 from .segment import (
     adjacent_scores,
+    best_threshold,
     calibrate,
     calibration,
     join_units,
@@ -32,6 +35,10 @@ from .trees import (
 )
 
 __all__ = [
+    "evaluate_segmentation",
+    "SegmentationReport",
+    "LayerResult",
+    "best_threshold",
     "impact_matrix",
     "impact_matrix_reference",
     "pair_count",

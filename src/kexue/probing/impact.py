@@ -32,10 +32,15 @@ def pair_count(n: int) -> int:
 
 
 def distance(a: torch.Tensor, b: torch.Tensor, metric: str = "euclidean") -> torch.Tensor:
-    """d(a, b) along the last axis: ``euclidean`` ||a - b|| or ``cosine`` 1 - cos(a, b)."""
+    """d(a, b) along the last axis: ``euclidean`` ||a - b||, or ``cosine`` 1 - cos(a, b).
+
+    The cosine distance is computed as ||a/|a| - b/|b|||^2 / 2, the same number without the cancellation
+    of 1 - cos when the vectors are nearly parallel (as masked and twice-masked states often are).
+    """
     if metric == "euclidean":
         return torch.linalg.vector_norm(a - b, dim=-1)
-    return 1.0 - torch.nn.functional.cosine_similarity(a, b, dim=-1)
+    unit = torch.nn.functional.normalize
+    return torch.linalg.vector_norm(unit(a, dim=-1) - unit(b, dim=-1), dim=-1).square() / 2
 
 
 def check_metric(metric: str) -> None:
@@ -120,7 +125,8 @@ def masked_unit_states(
     step = chunk_size(length, batch_size, max_tokens)
     for start in range(0, len(masks), step):
         # the contexts close before each yield, so the caller never runs inside them
-        with torch.inference_mode(), _forward_depth(encoder, max(layers)), _autocast(device):
+        # at least one layer runs: a model cut to zero layers returns no hidden states at all
+        with torch.inference_mode(), _forward_depth(encoder, max(1, *layers)), _autocast(device):
             masked = token_of_unit[masks[start : start + step]].any(dim=1)  # (B, T) tokens to mask
             batch = torch.where(masked, encoder.mask_id, input_ids)
             states = encoder.base(input_ids=batch, output_hidden_states=True).hidden_states

@@ -10,13 +10,12 @@ for Google's Chinese BERT-base). Only 2n-1 masked inputs are needed: the n singl
 adjacent pairs {i, i+1}.
 
 Units: each CJK character is a unit, a run of letters or digits (``GDP``, ``１９９８``) is one unit,
-whitespace separates units and is dropped, and every other character is punctuation: its own word, never
-joined (a run of one punctuation mark, ``……`` or ``——``, is one unit). So ``３０％`` can only come out as
-``３０ / ％``.
+whitespace separates units (never joined across) and is dropped, and every other character is
+punctuation: its own word, never joined (a run of one punctuation mark, ``……`` or ``——``, is one unit).
+So ``３０％`` can only come out as ``３０ / ％``.
 
 The layer and threshold depend on the encoder: :func:`calibrate` picks them on gold-segmented sentences and
-``calibration.json`` stores the result per encoder name (``python -m kexue.probing.segment`` redoes it for
-``offline-zh``).
+``calibration.json`` stores the result per encoder name (:func:`recalibrate` redoes it for ``offline-zh``).
 """
 
 from __future__ import annotations
@@ -53,30 +52,27 @@ def _kind(ch: str) -> str:
     return "punct"
 
 
-def split_units(text: str) -> list[str]:
-    """Units of ``text``: CJK characters, runs of letters/digits, runs of one punctuation mark."""
+def split_units(text: str) -> tuple[list[str], np.ndarray]:
+    """Units of ``text`` (CJK characters, runs of letters/digits, runs of one punctuation mark), and for
+    each adjacent pair whether it may be joined: (n-1,) bool, False next to punctuation or across whitespace.
+    """
     units: list[str] = []
-    previous = "skip"
+    joins: list[bool] = []
+    previous, gap = "skip", False  # kind of the last unit's last character; whitespace seen since then
     for ch in text:
         kind = _kind(ch)
-        same_run = (kind == previous == "word") or (kind == previous == "punct" and units[-1][-1] == ch)
-        if same_run:
+        if kind == "skip":
+            gap = True
+            continue
+        run = kind == previous and (kind == "word" or (kind == "punct" and units[-1][-1] == ch))
+        if run and not gap:
             units[-1] += ch
-        elif kind != "skip":
+        else:
+            if units:
+                joins.append(not gap and "punct" not in (kind, previous))
             units.append(ch)
-        previous = kind
-    return units
-
-
-def is_punctuation(unit: str) -> bool:
-    """Whether a unit (from :func:`split_units`) is punctuation, hence a word on its own."""
-    return _kind(unit[0]) == "punct"
-
-
-def joinable(units: Sequence[str]) -> np.ndarray:
-    """(n-1,) bool: whether units i and i+1 may be joined (neither is punctuation)."""
-    punct = np.array([is_punctuation(u) for u in units], dtype=bool)
-    return ~(punct[:-1] | punct[1:])
+        previous, gap = kind, False
+    return units, np.array(joins, dtype=bool)
 
 
 def join_units(units: Sequence[str], join: np.ndarray) -> list[str]:
@@ -170,11 +166,13 @@ def segment_scores(
     layers: Sequence[int] | None = None,
     metric: str = "euclidean",
     window: int = DEFAULT_WINDOW,
+    mask_target: bool = True,
 ) -> tuple[list[str], np.ndarray]:
     """The units of ``text`` and the score s_i of each adjacent pair, NaN where a pair is never joined.
 
     Scores are (n-1,), or (L, n-1) with ``layers=[...]``; NaN marks pairs next to punctuation or across a
-    window edge (:func:`windows`). ``layer=None`` takes the encoder's calibrated layer.
+    window edge (:func:`windows`). ``layer=None`` takes the encoder's calibrated layer; ``mask_target`` is
+    as in :func:`adjacent_scores`.
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
@@ -182,19 +180,26 @@ def segment_scores(
     if layers is None and layer is None:
         layer = calibration(encoder)["layer"]
     wanted = resolve_layers(encoder, layer, layers)
-    units = split_units(text)
+    units, joinable = split_units(text)
     s = np.full((len(wanted), max(len(units) - 1, 0)), np.nan)
     for start, end in windows(units, window) if units else []:
         if end - start > 1:
-            s[:, start : end - 1] = adjacent_scores(encoder, units[start:end], layers=wanted, metric=metric)
-    s[:, ~joinable(units)] = np.nan
+            window_units = units[start:end]
+            s[:, start : end - 1] = adjacent_scores(
+                encoder, window_units, layers=wanted, metric=metric, mask_target=mask_target
+            )
+    s[:, ~joinable] = np.nan
     return units, s if layers is not None else s[0]
 
 
 # -- segmentation --------------------------------------------------------------------------------------------
+def _stored() -> dict:
+    return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
+
+
 def calibration(encoder: Encoder) -> dict:
     """The stored calibration of ``encoder.name`` (layer, threshold, metric, dev F1), or a ValueError."""
-    table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
+    table = _stored()
     if encoder.name not in table:
         raise ValueError(
             f"no segmentation calibration for encoder {encoder.name!r} (calibrated: {sorted(table)}): pass "
@@ -213,8 +218,9 @@ def segment(
 ) -> list[str]:
     """Words of ``text``: adjacent units are joined where s_i >= ``threshold``.
 
-    ``threshold``/``layer`` left as None come from the encoder's calibration (:func:`calibrate`).
-    Empty or whitespace-only text gives ``[]``; punctuation is always a word of its own.
+    ``threshold``/``layer`` left as None come from the encoder's calibration (:func:`calibrate`); a
+    threshold is on the scale of its layer's distances, so change both or neither. Empty or whitespace-only
+    text gives ``[]``; punctuation is always a word of its own.
     """
     if threshold is not None and not threshold >= 0:
         raise ValueError(f"threshold must be a number >= 0 (a distance), got {threshold}")
@@ -230,9 +236,31 @@ def segment(
 
 def random_segment(text: str, cut_rate: float, rng: np.random.Generator) -> list[str]:
     """Baseline: cut each joinable pair of units independently with probability ``cut_rate``."""
-    units = split_units(text)
-    join = joinable(units) & (rng.random(max(len(units) - 1, 0)) >= cut_rate)
+    units, joinable = split_units(text)
+    join = joinable & (rng.random(len(joinable)) >= cut_rate)
     return join_units(units, join)
+
+
+def best_threshold(
+    units_scores: Sequence[tuple[list[str], np.ndarray]],
+    gold: Sequence[Sequence[str]],
+    thresholds: Sequence[float] | None = None,
+) -> tuple[float, float, float]:
+    """(threshold, word F1, cut rate) maximising word F1 of ``join_units(units, s >= t)`` against ``gold``.
+
+    ``thresholds=None`` tries the 1st..99th percentiles of the pooled scores (joinable pairs only).
+    """
+    pooled = np.concatenate([s for _, s in units_scores])
+    pooled = pooled[~np.isnan(pooled)]
+    if pooled.size == 0:
+        raise ValueError("no joinable pairs of units: give sentences of two or more characters")
+    grid = np.unique(np.percentile(pooled, np.arange(1, 100))) if thresholds is None else thresholds
+    best = (0.0, -1.0, 0.0)
+    for t in grid:
+        f1 = word_prf([join_units(units, s >= t) for units, s in units_scores], gold).f1
+        if f1 > best[1]:
+            best = (float(t), f1, float(np.mean(pooled < t)))
+    return best
 
 
 def calibrate(
@@ -246,67 +274,54 @@ def calibrate(
 ) -> dict:
     """The (layer, threshold) maximising word F1 on gold-segmented ``sentences`` (each a list of words).
 
-    One pass per sentence scores every layer (default: 1..L). ``thresholds=None`` tries, for each layer,
-    the 1st..99th percentiles of that layer's scores. Also reports the best F1 per layer, the cut rate of the
-    choice and the word F1 of :func:`random_segment` at that cut rate (``seed``) on the same sentences.
+    One pass per sentence scores every layer (default: 1..L); :func:`best_threshold` picks each layer's
+    threshold. Also reports the best F1 per layer, the cut rate of the choice and the word F1 of
+    :func:`random_segment` at that cut rate (``seed``) on the same sentences.
     """
     layers = list(range(1, encoder.num_layers + 1)) if layers is None else list(layers)
     gold = [list(words) for words in sentences]
     texts = ["".join(words) for words in gold]
     scored = [segment_scores(encoder, text, layers=layers, metric=metric, window=window) for text in texts]
-    best = {"f1": -1.0}
-    f1_by_layer = {}
-    for l, layer in enumerate(layers):
-        pooled = np.concatenate([s[l] for _, s in scored])
-        pooled = pooled[~np.isnan(pooled)]  # joinable pairs only
-        grid = np.percentile(pooled, np.arange(1, 100)) if thresholds is None else thresholds
-        for t in grid:
-            predicted = [join_units(units, s[l] >= t) for units, s in scored]
-            f1 = word_prf(predicted, gold).f1
-            f1_by_layer[layer] = max(f1, f1_by_layer.get(layer, -1.0))
-            if f1 > best["f1"]:
-                best = {"f1": f1, "layer": layer, "threshold": float(t), "cut_rate": float(np.mean(pooled < t))}
+    per_layer = {layer: best_threshold([(u, s[l]) for u, s in scored], gold, thresholds)
+                 for l, layer in enumerate(layers)}
+    layer = max(per_layer, key=lambda k: per_layer[k][1])
+    threshold, f1, cut_rate = per_layer[layer]
     rng = np.random.default_rng(seed)
-    baseline = word_prf([random_segment(text, best["cut_rate"], rng) for text in texts], gold).f1
+    baseline = word_prf([random_segment(text, cut_rate, rng) for text in texts], gold).f1
     return {
-        "layer": best["layer"],
-        "threshold": best["threshold"],
+        "layer": layer,
+        "threshold": threshold,
         "metric": metric,
-        "dev_word_f1": round(best["f1"], 4),
+        "dev_word_f1": round(f1, 4),
         "random_cut_word_f1": round(baseline, 4),
-        "cut_rate": round(best["cut_rate"], 4),
+        "cut_rate": round(cut_rate, 4),
         "sentences": len(gold),
-        "f1_by_layer": {str(k): round(v, 4) for k, v in f1_by_layer.items()},
+        "f1_by_layer": {str(k): round(v[1], 4) for k, v in per_layer.items()},
     }
 
 
 def save_calibration(name: str, result: dict) -> None:
     """Store ``result`` (from :func:`calibrate`) under encoder ``name`` in ``calibration.json``."""
-    table = json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
+    table = _stored()
     table[name] = result
     CALIBRATION_FILE.write_text(json.dumps(table, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
 
-def calibration_sentences(count: int = 120, min_chars: int = 8, max_chars: int = 30) -> list[tuple[str, ...]]:
-    """Gold words of ``count`` People's Daily DEV sentences of ``min_chars``..``max_chars`` characters,
-    evenly spaced through the split (the sentences the stored ``offline-zh`` calibration used)."""
-    from ..data.peoples_daily import load_peoples_daily
-
-    pool = [s.words for s in load_peoples_daily("dev") if min_chars <= len(s.text) <= max_chars]
-    return [pool[k * len(pool) // count] for k in range(count)]
-
-
-if __name__ == "__main__":
+def recalibrate(name: str = "offline-zh") -> dict:
+    """Calibrate encoder ``name`` on 120 People's Daily dev sentences of 8-30 characters
+    (``kexue.data.sample_sentences``) with all cores, and store the result (this made the stored
+    ``offline-zh`` entry)."""
     import os
 
+    from ..data.peoples_daily import sample_sentences
     from ..models import load_encoder
 
     torch.set_num_threads(os.cpu_count() or 1)
-    result = calibrate(load_encoder("offline-zh"), calibration_sentences())
+    result = calibrate(load_encoder(name), sample_sentences("dev", 120, min_chars=8, max_chars=30))
     result["how"] = (
-        "python -m kexue.probing.segment: calibrate(load_encoder('offline-zh'), calibration_sentences()) -- "
-        "120 People's Daily dev sentences of 8-30 characters, layers 1-12, thresholds at the 1st-99th "
-        "percentiles of each layer's scores, Euclidean"
+        f"kexue.probing.segment.recalibrate({name!r}): calibrate() on 120 People's Daily dev sentences of "
+        "8-30 characters (kexue.data.sample_sentences), layers 1-12, thresholds at the 1st-99th percentiles of "
+        "each layer's scores, Euclidean"
     )
-    save_calibration("offline-zh", result)
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    save_calibration(name, result)
+    return result

@@ -57,7 +57,9 @@ def mart_split(D: np.ndarray) -> int:
 
         sum(D[:k,:k]) / 2k + sum(D[k+1:,k+1:]) / 2(m-k) - (sum(D[:k,k+1:]) + sum(D[k+1:,:k])) / k(m-k),
 
-    i.e. close within the parts, far across them (the normalisers are the repository's).
+    i.e. close within the parts, far across them. Normalisers and slices are the repository's: the right
+    block starts at x_{k+1} although its normaliser counts m-k units, so x_k is scored with neither part,
+    and on two clean blocks the split lands one unit early (the left block's last unit heads the right part).
     """
     m = len(D)
     cost = [

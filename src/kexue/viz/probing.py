@@ -24,6 +24,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.path import Path
 
+from ..probing.metrics import word_prf
+from ..probing.segment import join_units
+from ..probing.trees import is_tree
 from .style import use_cjk_font
 
 # A tree is a token index (leaf) or a tuple of subtrees.
@@ -250,20 +253,6 @@ def _esc(value: Any) -> str:
 # ------------------------------------------------------------------------------ segmentation
 
 
-def segment(units: Sequence[str], scores: Sequence[float], threshold: float) -> list[str]:
-    """Join adjacent units whose score is >= threshold; cut where it is below."""
-    units, scores = _check_scores(units, scores)
-    if not units:
-        return []
-    words = [units[0]]
-    for unit, score in zip(units[1:], scores):
-        if score < threshold:
-            words.append(unit)
-        else:
-            words[-1] += unit
-    return words
-
-
 def segmentation_figure(
     units: Sequence[str],
     scores: Sequence[float],
@@ -354,10 +343,7 @@ def _segmentation_html(words: list[str], gold: list[str] | None) -> str:
         body = row("", [(w, neutral) for w in words])
     else:
         pred_spans, gold_spans = _spans(words), _spans(gold)
-        hits = len(set(pred_spans) & set(gold_spans))
-        p = hits / len(words) if words else 0.0
-        r = hits / len(gold) if gold else 0.0
-        f = 2 * p * r / (p + r) if p + r else 0.0
+        p, r, f = word_prf([words], [gold])
         body = (
             row("pred", [(w, good if s in gold_spans else bad) for w, s in zip(words, pred_spans)])
             + row("gold", [(w, neutral if s in pred_spans else missed)
@@ -455,7 +441,7 @@ def threshold_slider(
         buffer = io.BytesIO()
         fig.savefig(buffer, format="png", bbox_inches="tight")
         image = base64.b64encode(buffer.getvalue()).decode("ascii")
-        words = segment(units, values, t)
+        words = join_units(units, values >= t)
         output.value = (
             f'<img src="data:image/png;base64,{image}" style="max-width:100%"/>'
             + _segmentation_html(words, None if gold_words is None else list(gold_words))
@@ -591,14 +577,7 @@ def _check_heads(heads: Sequence[int], n: int) -> list[int]:
         )
     if heads[0] != -1:
         raise ValueError(f"heads[0] must be -1 (the root has no head), got {heads[0]}")
-    for d in range(1, n + 1):
-        if not 0 <= heads[d] <= n or heads[d] == d:
-            raise ValueError(f"heads[{d}] = {heads[d]} is not a valid head (0..{n}, not itself)")
-    for d in range(1, n + 1):
-        node, steps = d, 0
-        while node != 0:
-            node, steps = heads[node], steps + 1
-            if steps > n:
-                raise ValueError(f"heads do not form a tree: token {d} is on a cycle "
-                                 "that never reaches the root 0")
+    if not is_tree(np.asarray(heads)):
+        raise ValueError(f"heads {heads} do not form a tree: every token needs a head in 0..{n} (not itself) "
+                         "and a path to the root 0")
     return heads
