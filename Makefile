@@ -40,7 +40,7 @@ check-notebooks: $(VENV_OK)
 	done; rm -rf $$tmp; echo "notebooks/ is in sync with book/"
 
 test: $(VENV_OK) check-notebooks
-	KEXUE_PROFILE=smoke HF_HUB_OFFLINE=1 MPLBACKEND=Agg $(PY) -m pytest tests/ --nbmake notebooks/
+	KEXUE_PROFILE=smoke HF_HUB_OFFLINE=1 $(PY) -m pytest tests/ --nbmake notebooks/
 
 book: $(VENV_OK)
 	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=1 PLOTLY_RENDERER=plotly_mimetype+notebook \

@@ -179,3 +179,23 @@ def test_draw_dependency():
         draw_dependency([2, 0, 2], list("abc"))
     with pytest.raises(ValueError, match="heads\\[0\\]"):
         draw_dependency([0, 2, 0], list("ab"))
+
+
+def test_threshold_slider_ignores_never_joined_pairs():
+    scores = [0.2, float("nan"), 0.9, 0.3, 0.8, 0.7]  # NaN: a pair next to punctuation, never joined
+    slider = threshold_slider(UNITS, scores)
+    control = slider.children[0].children[0]
+    assert np.isfinite([control.min, control.max, control.value]).all()
+    assert control.min == 0.2 and control.max == 0.9
+
+
+def test_segmentation_by_layer_draws_one_line_per_baseline():
+    from kexue.probing import LayerResult, SegmentationReport
+    from kexue.probing.metrics import PRF
+    from kexue.viz.probing import segmentation_by_layer
+
+    layers = [LayerResult(k, 1.0, 0.5, 0.4, PRF(0.5, 0.5, 0.1 * k), PRF(0.7, 0.7, 0.7)) for k in (1, 2, 3)]
+    report = SegmentationReport(layers, {"random": (PRF(0.3, 0.3, 0.3), PRF(0.6, 0.6, 0.6))})
+    ax = segmentation_by_layer(report)
+    curve, baseline = ax.lines
+    assert list(curve.get_ydata()) == pytest.approx([0.1, 0.2, 0.3]) and list(baseline.get_ydata()) == [0.3, 0.3]

@@ -410,11 +410,12 @@ def threshold_slider(
         _gold_gaps(units, gold_words)  # fail now, not inside a callback
 
     everything = np.concatenate(list(options.values())) if len(units) > 1 else np.zeros(1)
-    low, high = float(everything.min()), float(everything.max())
+    finite = everything[np.isfinite(everything)]  # NaN marks pairs that are never joined
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
     if high <= low:
         high = low + 1.0
     first = next(iter(options.values()))
-    start = float(np.mean(first)) if threshold is None and first.size else threshold
+    start = float(np.nanmean(first)) if threshold is None and np.isfinite(first).any() else threshold
     slider = widgets.FloatSlider(
         value=float(np.clip(start if start is not None else low, low, high)),
         min=low,
@@ -581,3 +582,19 @@ def _check_heads(heads: Sequence[int], n: int) -> list[int]:
         raise ValueError(f"heads {heads} do not form a tree: every token needs a head in 0..{n} (not itself) "
                          "and a path to the root 0")
     return heads
+
+
+def segmentation_by_layer(report, ax: Axes | None = None) -> Axes:
+    """Test word F1 per layer (thresholds chosen on dev) against the baselines of a
+    :class:`~kexue.probing.SegmentationReport`, the baselines as horizontal lines."""
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(8, 3.2))
+    ax.plot([r.layer for r in report.layers], [r.test_word.f1 for r in report.layers], marker="o",
+            label="Perturbed Masking\n(threshold chosen on dev)")
+    for (name, (word, _)), style in zip(report.baselines.items(), [":", "--", "-."]):
+        ax.axhline(word.f1, ls=style, color="grey", label=name)
+    ax.set(xlabel="layer", ylabel="test word F1")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    return ax
