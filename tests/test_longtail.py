@@ -165,9 +165,9 @@ def test_groups_split_by_training_count():
 
 
 def test_mean_std_over_seeds():
-    summary = lt.mean_std([{"a": 1.0}, {"a": 3.0}])
+    summary = lt.mean_std_by_key([{"a": 1.0}, {"a": 3.0}])
     assert summary["a"] == pytest.approx((2.0, np.sqrt(2.0)))
-    assert lt.mean_std([{"a": 0.5}])["a"] == (0.5, 0.0)
+    assert lt.mean_std_by_key([{"a": 0.5}])["a"] == (0.5, 0.0)
 
 
 # --- training: the adjustment helps the rare classes ------------------------------------------------------

@@ -16,3 +16,12 @@ def test_claims_table_carries_the_setting():
 def test_empty_table_is_an_error():
     with pytest.raises(ValueError):
         markdown_table([])
+
+
+def test_mean_std_is_the_sample_standard_deviation():
+    from kexue.report import mean_std
+
+    assert mean_std([1.0, 3.0]) == (2.0, pytest.approx(2**0.5))
+    assert mean_std([0.5]) == (0.5, 0.0)
+    with pytest.raises(ValueError):
+        mean_std([])

@@ -4,8 +4,9 @@ A chapter in the ``book`` profile trains for minutes; a rebuild should not train
 
     result = cached("flooding", {"b": 0.1, "seed": 0, "epochs": 200}, lambda: run_experiment(...))
 
-The key is a hash of the JSON of ``config`` plus the kexue version, so changing any setting (or the library)
-recomputes. Anything ``torch.save`` can store may be cached.
+The key is a hash of the JSON of ``config`` and ``CACHE_VERSION``: put every setting that changes the result in
+``config`` (defaults of library functions included), and bump ``CACHE_VERSION`` when library code changes what a
+cached computation means. Anything ``torch.save`` can store may be cached.
 """
 
 from __future__ import annotations

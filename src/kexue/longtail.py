@@ -31,6 +31,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from .artifacts import cached
+from .report import mean_std
 from .nets import images_to_tensor, small_cnn
 from .runtime import seed_everything
 from .train import History, train
@@ -368,7 +369,7 @@ def evaluate_runs(
     tau: float = 1.0,
 ) -> dict[str, tuple[float, float]]:
     """:func:`scores` of :func:`predict` for each run's test logits (one per seed), as (mean, std) over runs."""
-    return mean_std([scores(predict(z, prior, trained_with=trained_with, goal=goal, tau=tau), targets, prior, groups)
+    return mean_std_by_key([scores(predict(z, prior, trained_with=trained_with, goal=goal, tau=tau), targets, prior, groups)
                      for z in logits])
 
 
@@ -408,15 +409,11 @@ def tau_curve(
     return out
 
 
-def mean_std(results: Sequence[dict[str, float]]) -> dict[str, tuple[float, float]]:
-    """Per key, (mean, sample std) over seeds; std is 0.0 for a single result."""
+def mean_std_by_key(results: Sequence[dict[str, float]]) -> dict[str, tuple[float, float]]:
+    """Per key, (mean, sample std) over seeds (:func:`kexue.report.mean_std`)."""
     if not results:
-        raise ValueError("mean_std needs at least one result")
-    out = {}
-    for key in results[0]:
-        values = np.array([r[key] for r in results], dtype=np.float64)
-        out[key] = (float(values.mean()), float(values.std(ddof=1)) if len(values) > 1 else 0.0)
-    return out
+        raise ValueError("mean_std_by_key needs at least one result")
+    return {key: mean_std([r[key] for r in results]) for key in results[0]}
 
 
 # --- training through kexue.train --------------------------------------------------------------------------

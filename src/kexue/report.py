@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import numpy as np
+
 
 def _fmt(value: Any, digits: int) -> str:
     if isinstance(value, float):
@@ -36,3 +38,11 @@ def claims_table(claims: Sequence[dict[str, Any]], *, setting: str, digits: int 
 
     table = markdown_table(claims, ["claim", "article", "ours"], digits=digits)
     return Markdown(table.data + f"\n\n*Measured with: {setting}*")
+
+
+def mean_std(values: Sequence[float]) -> tuple[float, float]:
+    """(mean, sample standard deviation) of results over seeds; the std is 0.0 for a single value."""
+    if len(values) == 0:
+        raise ValueError("mean_std needs at least one value")
+    arr = np.asarray(values, dtype=np.float64)
+    return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
