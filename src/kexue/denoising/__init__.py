@@ -1,0 +1,68 @@
+"""From denoising autoencoders to generative models (kexue.fm/archives/7038).
+
+- :mod:`.mixtures`: Gaussian mixtures in closed form (density, score, Tweedie denoiser) for checks and figures;
+- :mod:`.energy`: denoisers, scalar energies (double backprop), the denoising score matching losses, ``fit``;
+- :mod:`.unet`: a noise-conditional score U-Net for images;
+- :mod:`.sampling`: plain and annealed Langevin dynamics with a final denoising step;
+- :mod:`.dde`: the DDE generator loop (E_p on data, E_q on fakes, G minimising E_p - E_q);
+- :mod:`.quality`: a classifier trained here for Fréchet distance and class coverage of samples.
+"""
+
+from .dde import DDE, dde_loss, latent_batches, mlp_generator, train_dde
+from .energy import (
+    EnergyMLP,
+    NoiseEmbedding,
+    denoiser_objective,
+    dsm_loss,
+    dsm_objective,
+    ema_hook,
+    fit,
+    sample_log_uniform,
+)
+from .mixtures import GaussianMixture, component_shares, denoiser_rmse, relative_score_error, tweedie_denoiser
+from .quality import (
+    classifier_outputs,
+    compare_samples,
+    frechet_distance,
+    gaussian_baseline,
+    prepare_images,
+    sample_quality,
+    train_classifier,
+)
+from .sampling import LangevinResult, SamplerDiverged, geometric_sigmas, langevin, tweedie_step
+from .unet import FiLMBlock, ScoreUNet
+
+__all__ = [
+    "DDE",
+    "EnergyMLP",
+    "FiLMBlock",
+    "GaussianMixture",
+    "LangevinResult",
+    "NoiseEmbedding",
+    "SamplerDiverged",
+    "ScoreUNet",
+    "classifier_outputs",
+    "compare_samples",
+    "component_shares",
+    "dde_loss",
+    "denoiser_objective",
+    "denoiser_rmse",
+    "dsm_loss",
+    "dsm_objective",
+    "ema_hook",
+    "fit",
+    "frechet_distance",
+    "gaussian_baseline",
+    "geometric_sigmas",
+    "langevin",
+    "latent_batches",
+    "mlp_generator",
+    "prepare_images",
+    "relative_score_error",
+    "sample_log_uniform",
+    "sample_quality",
+    "train_classifier",
+    "train_dde",
+    "tweedie_denoiser",
+    "tweedie_step",
+]
