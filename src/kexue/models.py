@@ -67,7 +67,10 @@ class Encoder:
     cls_id: int = field(init=False)
     sep_id: int = field(init=False)
     unk_id: int = field(init=False)
+    pad_id: int = field(init=False)
     vocab: dict[str, int] = field(init=False, repr=False)
+    kept_ids: torch.Tensor | None = field(default=None, init=False, repr=False)
+    _old_to_new: torch.Tensor | None = field(default=None, init=False, repr=False)
     _full_forward_done: bool = field(default=False, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -76,6 +79,7 @@ class Encoder:
         self.cls_id = tok.cls_token_id if tok.cls_token_id is not None else tok.bos_token_id
         self.sep_id = tok.sep_token_id if tok.sep_token_id is not None else tok.eos_token_id
         self.unk_id = tok.unk_token_id
+        self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.unk_id
         self.vocab = tok.get_vocab()  # token -> id; built once (250k entries for offline-zh)
         if self.mask_id is None:
             raise ValueError(f"{self.name}: the tokenizer has no mask token, so it cannot be probed by masking")
@@ -129,14 +133,25 @@ class Encoder:
         ids: list[int] = []
         for chunk in re.findall(rf"{_CJK.pattern}|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
             if _CJK.fullmatch(chunk):
-                ids.append(vocab.get(chunk, vocab.get(_SPM_SPACE + chunk, self.unk_id)))
+                ids.append(vocab.get(chunk, vocab.get(_SPM_SPACE + chunk, self.tokenizer.unk_token_id)))
                 continue
             pieces = self.tokenizer(chunk, add_special_tokens=False)["input_ids"]
             space = vocab.get(_SPM_SPACE)
             if len(pieces) > 1 and pieces[0] == space:  # SentencePiece's lone word-start marker
                 pieces = pieces[1:]
             ids.extend(pieces)
-        return ids
+        return ids if self._old_to_new is None else self._remap(torch.tensor(ids)).tolist()
+
+    def _remap(self, ids: torch.Tensor) -> torch.Tensor:
+        """Original tokenizer ids -> ids of the pruned vocabulary (dropped pieces become the unknown token)."""
+        new = self._old_to_new[ids]
+        return torch.where(new < 0, torch.full_like(new, self.unk_id), new)
+
+    def set_id_map(self, old_to_new: torch.Tensor, kept_ids: torch.Tensor) -> None:
+        """Switch to a pruned vocabulary (see :func:`kexue.text.prune_vocab`): ``old_to_new[id]`` is -1 if dropped."""
+        self._old_to_new, self.kept_ids = old_to_new, kept_ids
+        for name in ("mask_id", "cls_id", "sep_id", "unk_id", "pad_id"):
+            setattr(self, name, int(old_to_new[getattr(self, name)]))
 
     def encode(self, units: Sequence[str], *, truncate: bool = False) -> tuple[torch.Tensor, list[tuple[int, int]]]:
         """Ids ``[CLS] u_1 ... u_n [SEP]`` and each unit's half-open span of token positions.
@@ -216,7 +231,10 @@ class Encoder:
                 truncation=True,
                 max_length=min(max_length or self.max_length, self.max_length),
                 return_tensors="pt",
-            ).to(self.device)
+            )
+            if self._old_to_new is not None:
+                batch["input_ids"] = self._remap(batch["input_ids"])
+            batch = batch.to(self.device)
             last = self.base(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(last.dtype)
             pooled = (last * mask).sum(1) / mask.sum(1)
