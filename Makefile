@@ -1,6 +1,6 @@
 # Two commands do everything on a fresh machine:  make book   and   make test
 # Both create .venv when it is missing (CPU torch first, then the package with its extras).
-# Nothing downloads at run time: HF_HUB_OFFLINE=1 makes a hub lookup fail at once instead of retrying.
+# Nothing downloads at run time (except PROFILE=full): HF_HUB_OFFLINE=1 makes a hub lookup fail at once.
 
 PY      := .venv/bin/python
 VENV_OK := .venv/.installed
@@ -13,6 +13,8 @@ BOOK_OUT :=
 else
 BOOK_OUT := --path-output _build/$(PROFILE)
 endif
+# Only the full profile downloads models (from the Hugging Face Hub); the others must work offline.
+HF_OFFLINE := $(if $(filter full,$(PROFILE)),0,1)
 
 .PHONY: book test notebooks check-notebooks venv clean
 
@@ -39,11 +41,14 @@ check-notebooks: $(VENV_OK)
 	  cmp -s $$tmp/$$b.ipynb notebooks/$$b.ipynb || { echo "notebooks/$$b.ipynb is out of date: run make notebooks"; exit 1; }; \
 	done; rm -rf $$tmp; echo "notebooks/ is in sync with book/"
 
+# The browser tests (tests/test_book_browser.py) read the smoke book, so it is built (or brought up to date,
+# seconds when cached) first; they also need Debian's chromium.
 test: $(VENV_OK) check-notebooks
+	$(MAKE) --no-print-directory book PROFILE=smoke
 	KEXUE_PROFILE=smoke HF_HUB_OFFLINE=1 $(PY) -m pytest tests/ --nbmake notebooks/
 
 book: $(VENV_OK)
-	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=1 PLOTLY_RENDERER=plotly_mimetype+notebook \
+	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=$(HF_OFFLINE) PLOTLY_RENDERER=plotly_mimetype+notebook \
 	  .venv/bin/jupyter-book build . -W -n --keep-going $(BOOK_OUT)
 
 clean:
