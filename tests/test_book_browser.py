@@ -244,7 +244,10 @@ def test_impact_heatmap_reacts_to_hover_and_slider(visit):
     assert steps.count() > 1, "the heat map has no layer slider"
     rail = figure.locator(".slider-container .slider-rail-touch-rect").first.bounding_box()
     page.mouse.click(rail["x"] + rail["width"] - 2, rail["y"] + rail["height"] / 2)  # the rail's right end
-    page.wait_for_function("el => el.layout.sliders[0].active > 0", arg=figure.element_handle(), timeout=5000)
+    # plotly applies the step's restyle after the slider moves: wait for the visible trace to change
+    page.wait_for_function("([el, was]) => el.layout.sliders[0].active > 0 && "
+                           "el._fullData.map(t => t.visible).join() !== was",
+                           arg=[figure.element_handle(), before[1]], timeout=5000)
     after = figure.evaluate(state)
     assert after[0] == steps.count() - 1 and after[1] != before[1], (before, after)
 
@@ -260,7 +263,7 @@ def test_search_finds_the_chapter_by_its_title(visit, name):
 
 def _plain(text: str) -> str:
     """Text without Sphinx's typography (curly quotes, which a pasted HTML table does not get) and extra spaces."""
-    return " ".join(text.translate(str.maketrans("‘’“”", "''\"\"")).split())
+    return " ".join(text.translate(str.maketrans("‘’“”", "''\"\"")).replace("…", "...").split())
 
 
 def _claims(table: dict) -> tuple[str, list[list[str]]]:
