@@ -109,6 +109,11 @@ class Encoder:
         return next(self.model.parameters()).device
 
     @property
+    def special_ids(self) -> list[int]:
+        """Ids of the special tokens (padding, unknown, [CLS], [SEP], [MASK]), sorted."""
+        return sorted({self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id})
+
+    @property
     def has_mlm_head(self) -> bool:
         return self.model is not self.model.base_model
 

@@ -83,10 +83,6 @@ def encode_pairs(encoder: Encoder, pairs: Sequence[tuple[str, str]], max_length:
     return _pad(rows, encoder.pad_id)
 
 
-def _special_ids(encoder: Encoder) -> list[int]:
-    return sorted({encoder.pad_id, encoder.unk_id, encoder.cls_id, encoder.sep_id, encoder.mask_id})
-
-
 def prune_vocab(encoder: Encoder, *id_tensors: torch.Tensor) -> list[torch.Tensor]:
     """Keep only the vocabulary rows used in ``id_tensors`` (plus the special tokens); return the tensors re-indexed.
 
@@ -99,7 +95,7 @@ def prune_vocab(encoder: Encoder, *id_tensors: torch.Tensor) -> list[torch.Tenso
         raise ValueError("this encoder is already pruned; load a fresh one to prune with other data")
     if not id_tensors:
         raise ValueError("pass the id tensors of the data (e.g. the output of encode_texts)")
-    used = torch.unique(torch.cat([t.flatten() for t in id_tensors] + [torch.tensor(_special_ids(encoder))]))
+    used = torch.unique(torch.cat([t.flatten() for t in id_tensors] + [torch.tensor(encoder.special_ids)]))
     model = encoder.model
     old = model.get_input_embeddings()
     if used.max() >= old.num_embeddings or used.min() < 0:

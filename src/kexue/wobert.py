@@ -187,7 +187,7 @@ class WordTokenizer:
 
     @property
     def special_ids(self) -> list[int]:
-        return sorted({self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id})
+        return self.encoder.special_ids
 
     # text -> units -> ids
     def cut(self, text: str) -> list[str]:
