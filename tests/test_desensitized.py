@@ -206,3 +206,39 @@ def test_pet_training_learns_a_ciphered_rule():
         torch.set_num_threads(threads)
     assert history.eval_steps == [0, 80]
     assert history.metric("auc")[0] < 0.7 and history.metric("auc")[-1] > 0.9
+
+
+def test_mean_pooled_states_match_one_text_at_a_time():
+    """Batched pooling with padding equals pooling each text alone, at every depth."""
+    pairs = [ds.CipherPair((3, 4, 5, 6, 7), (8,), 1), ds.CipherPair((9, 10), (3, 4), 0)]
+    vocab = ds.build_vocab(pairs, min_count=1)
+    tensors = ds.pair_tensors(pairs, vocab)
+    model = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=2).eval()
+    batched = ds.mean_pooled_states(model, tensors.a)
+    assert batched.shape == (3, 2, model.config.hidden_size)  # embeddings + 2 layers, 2 texts
+    for i, text in enumerate(tensors.a):
+        ids = torch.cat([torch.tensor([ds.CLS]), text[text != ds.PAD], torch.tensor([ds.SEP])])[None]
+        with torch.no_grad():
+            states = model.bert(input_ids=ids, output_hidden_states=True).hidden_states
+        alone = torch.stack([h[0].mean(0) for h in states])
+        torch.testing.assert_close(batched[:, i], alone, atol=1e-5, rtol=1e-5)
+    with pytest.raises(ValueError, match="at least one token"):
+        ds.mean_pooled_states(model, torch.zeros(2, 3, dtype=torch.long))
+
+
+def test_zero_shot_auc_is_perfect_when_matches_are_copies():
+    """Positive pairs repeat the same text (cosine 1), negatives use disjoint ids: AUC 1 at every depth."""
+    rng = np.random.default_rng(0)
+    pairs = []
+    for i in range(40):
+        a = tuple(int(v) for v in rng.integers(2, 20, 6))
+        b = a if i % 2 else tuple(int(v) for v in rng.integers(20, 40, 6))
+        pairs.append(ds.CipherPair(a, b, i % 2))
+    vocab = ds.build_vocab(pairs, min_count=1)
+    model = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=2)
+    aucs = ds.zero_shot_auc(model, ds.pair_tensors(pairs, vocab))
+    assert len(aucs) == 3 and all(a == pytest.approx(1.0) for a in aucs)
+    assert model.training  # the evaluation leaves the mode as it found it
+    unlabelled = ds.pair_tensors([ds.CipherPair((2,), (3,), None)] * 2, vocab)
+    with pytest.raises(ValueError, match="labels"):
+        ds.zero_shot_auc(model, unlabelled)

@@ -438,6 +438,42 @@ def train_matcher(model: BertForMaskedLM, labelled: PairTensors, held_out: PairT
     return history
 
 
+# -- what the starting weights know before any training ---------------------------------------------------------
+@torch.no_grad()
+def mean_pooled_states(model: BertForMaskedLM, texts: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
+    """Each text read alone as ``[CLS] text [SEP]``: the mean of every layer's hidden states over its real tokens,
+    shape (layers + 1, texts, hidden); index 0 is the embedding layer. ``texts``: padded token ids (``[PAD]`` = 0)."""
+    if texts.ndim != 2 or not (texts != PAD).any(1).all():
+        raise ValueError("texts must be a 2-d tensor of padded token ids with at least one token per row")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    pooled = []
+    for start in range(0, len(texts), batch_size):
+        rows = [torch.cat([torch.tensor([CLS]), t[t != PAD], torch.tensor([SEP])])
+                for t in texts[start:start + batch_size]]
+        ids = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD).to(device)
+        mask = (ids != PAD).long()
+        states = model.bert(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
+        weights = mask.unsqueeze(-1).float()
+        pooled.append(torch.stack([(h.float() * weights).sum(1) / weights.sum(1) for h in states]).cpu())
+    model.train(was_training)
+    return torch.cat(pooled, dim=1)
+
+
+def zero_shot_auc(model: BertForMaskedLM, pairs: PairTensors, batch_size: int = 128) -> list[float]:
+    """No training: score each pair by the cosine of its two texts' mean-pooled states (:func:`mean_pooled_states`)
+    and return the held-out ROC-AUC at every depth (index 0: embeddings only, index k: after layer k).
+
+    A model that starts from knowledge of the language separates matching pairs already here; how far a start
+    falls below the true characters shows how much of that knowledge its embedding rows carry over."""
+    if (pairs.y < 0).any():
+        raise ValueError("zero-shot AUC needs labels 0 or 1 on every pair")
+    a, b = mean_pooled_states(model, pairs.a, batch_size), mean_pooled_states(model, pairs.b, batch_size)
+    cosines = torch.nn.functional.cosine_similarity(a, b, dim=-1)
+    return [roc_auc(c, pairs.y) for c in cosines]
+
+
 # -- how much of the cipher the alignment decodes ------------------------------------------------------------------
 def recovery_flags(alignment: Alignment, vocab: CipherVocab, cipher: Cipher, reference: Counter,
                    factor: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
@@ -573,4 +609,31 @@ def compare_inits(data: CipherData, conditions: Sequence[tuple[str, bool, int]],
         config = {**data.settings, **settings, "init": init, "unlabelled": unlabelled, "run_seed": seed}
         compute = functools.partial(experiment, data, init, unlabelled=unlabelled, seed=seed, **settings)
         results[(init, unlabelled, seed)] = cached("desensitized", config, compute)
+    return results
+
+
+def compare_zero_shot(data: CipherData, conditions: Sequence[tuple[str, int]], *, encoder_name: str = "offline-zh",
+                      layers: int = 12, eval_pairs: int = 400, max_length: int = 64,
+                      reference: str = "peoples-daily-test") -> dict[tuple[str, int], list[float]]:
+    """:func:`zero_shot_auc` on the first ``eval_pairs`` held-out pairs for each (init, seed), with the first
+    ``layers`` layers of ``encoder_name``; each cached by its configuration."""
+    from .artifacts import cached
+
+    counts = None
+    pool = pair_tensors(data.held_out, data.vocab, max_length)
+    held = PairTensors(pool.a[:eval_pairs], pool.b[:eval_pairs], pool.y[:eval_pairs])
+    results = {}
+    for init, seed in conditions:
+        config = {**data.settings, "encoder": encoder_name, "layers": layers, "eval_pairs": eval_pairs,
+                  "max_length": max_length, "reference": reference, "init": init, "run_seed": seed}
+
+        def compute(init: str = init, seed: int = seed) -> list[float]:
+            nonlocal counts
+            if counts is None and init in ("random-map", "rank-align"):
+                counts = reference_counts(reference)
+            model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
+                                 cipher=data.cipher, seed=seed)
+            return zero_shot_auc(model, held)
+
+        results[(init, seed)] = cached("desensitized-zero-shot", config, compute)
     return results

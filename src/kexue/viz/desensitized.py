@@ -44,6 +44,30 @@ def plot_auc_curves(results: Mapping[tuple[str, bool, int], dict], *, baseline: 
     return axes
 
 
+def plot_zero_shot(results: Mapping[tuple[str, int], Sequence[float]], *, baseline: float | None = None, ax=None):
+    """Zero-shot ROC-AUC (cosine of mean-pooled states, no training) against depth, one colour per start; thin
+    lines are seeds, the thick line their mean. ``baseline``: a dashed reference level (e.g. the id-overlap AUC)."""
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.8, 3.8))
+    for init in dict.fromkeys(i for i, _ in results):
+        runs = [np.asarray(r) for (i, _), r in results.items() if i == init]
+        colour = INIT_COLOURS.get(init)
+        depth = np.arange(len(runs[0]))
+        if len(runs) > 1:
+            for r in runs:
+                ax.plot(depth, r, color=colour, lw=0.7, alpha=0.45)
+        ax.plot(depth, np.mean(runs, axis=0), color=colour, lw=2, marker="o", ms=3,
+                label=f"{INIT_LABELS.get(init, init)} ({len(runs)} seed{'s' if len(runs) > 1 else ''})")
+    if baseline is not None:
+        ax.axhline(baseline, color="k", ls="--", lw=0.8, label="id-overlap baseline (no model)")
+    ax.axhline(0.5, color="k", ls=":", lw=0.6)
+    ax.set(xlabel="depth (0 = embedding layer, k = after layer k)", ylabel="held-out ROC-AUC, no training",
+           xticks=range(len(runs[0])))
+    ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    ax.figure.tight_layout()
+    return ax
+
+
 def plot_rank_recovery(true_ranks: Mapping[str, np.ndarray], flags: Mapping[str, tuple[np.ndarray, np.ndarray]],
                        *, factor: float = 2.0, axes=None):
     """Left: for each cipher id (x: its frequency rank in the ciphered data), the rank of its true character in a
