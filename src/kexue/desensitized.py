@@ -32,7 +32,7 @@ import numpy as np
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
-from .models import Encoder, load_masked_lm
+from .models import Encoder, load_masked_lm, mean_pool
 from .text import IGNORE, batches, mask_tokens, truncate_pair
 from .train import History, train
 
@@ -288,6 +288,12 @@ class PairTensors:
     def __len__(self) -> int:
         return len(self.y)
 
+    def __getitem__(self, rows: slice) -> PairTensors:
+        """The pairs in ``rows`` (a slice), e.g. ``pairs[:400]`` for the first 400."""
+        if not isinstance(rows, slice):
+            raise TypeError("index PairTensors with a slice (e.g. pairs[:400]); its tensors a, b, y hold single pairs")
+        return PairTensors(self.a[rows], self.b[rows], self.y[rows])
+
 
 def pair_tensors(pairs: Sequence[CipherPair], vocab: CipherVocab, max_length: int = 64) -> PairTensors:
     """Token ids of pairs, each cut to fit ``[CLS] a [SEP] b [SEP]`` in ``max_length`` (longer text trimmed
@@ -328,14 +334,18 @@ def concat(*parts: PairTensors) -> PairTensors:
                        torch.cat([p.y for p in parts]))
 
 
-def assemble(a: torch.Tensor, b: torch.Tensor, swap: torch.Tensor | None = None) -> torch.Tensor:
-    """``[CLS] a [SEP] b [SEP]`` per row (``[CLS] b [SEP] a [SEP]`` where ``swap``), padded with ``[PAD]``."""
-    swap = torch.zeros(len(a), dtype=torch.bool) if swap is None else swap
+def assemble(a: torch.Tensor, b: torch.Tensor | None = None, swap: torch.Tensor | None = None) -> torch.Tensor:
+    """``[CLS] a [SEP] b [SEP]`` per row (``[CLS] b [SEP] a [SEP]`` where ``swap``), padded with ``[PAD]``;
+    ``[CLS] a [SEP]`` when ``b`` is None."""
     cls, sep = torch.tensor([CLS]), torch.tensor([SEP])
-    rows = []
-    for x, z, s in zip(a, b, swap.tolist()):
-        x, z = (z, x) if s else (x, z)
-        rows.append(torch.cat([cls, x[x != PAD], sep, z[z != PAD], sep]))
+    if b is None:
+        rows = [torch.cat([cls, x[x != PAD], sep]) for x in a]
+    else:
+        swap = torch.zeros(len(a), dtype=torch.bool) if swap is None else swap
+        rows = []
+        for x, z, s in zip(a, b, swap.tolist()):
+            x, z = (z, x) if s else (x, z)
+            rows.append(torch.cat([cls, x[x != PAD], sep, z[z != PAD], sep]))
     return torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD)
 
 
@@ -384,7 +394,8 @@ def yes_probability(model: BertForMaskedLM, pairs: PairTensors, batch_size: int 
     device = next(model.parameters()).device
     scores = []
     for start in range(0, len(pairs), batch_size):
-        ids = assemble(pairs.a[start:start + batch_size], pairs.b[start:start + batch_size]).to(device)
+        batch = pairs[start:start + batch_size]
+        ids = assemble(batch.a, batch.b).to(device)
         hidden = model.bert(input_ids=ids, attention_mask=(ids != PAD).long()).last_hidden_state[:, 0]
         logits = model.cls(hidden)[:, [NO, YES]]
         scores.append(torch.softmax(logits.float(), -1)[:, 1].cpu())  # the full softmax's normaliser cancels
@@ -450,13 +461,10 @@ def mean_pooled_states(model: BertForMaskedLM, texts: torch.Tensor, batch_size: 
     device = next(model.parameters()).device
     pooled = []
     for start in range(0, len(texts), batch_size):
-        rows = [torch.cat([torch.tensor([CLS]), t[t != PAD], torch.tensor([SEP])])
-                for t in texts[start:start + batch_size]]
-        ids = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=PAD).to(device)
+        ids = assemble(texts[start:start + batch_size]).to(device)
         mask = (ids != PAD).long()
         states = model.bert(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        weights = mask.unsqueeze(-1).float()
-        pooled.append(torch.stack([(h.float() * weights).sum(1) / weights.sum(1) for h in states]).cpu())
+        pooled.append(torch.stack([mean_pool(h.float(), mask) for h in states]).cpu())
     model.train(was_training)
     return torch.cat(pooled, dim=1)
 
@@ -567,7 +575,12 @@ REFERENCES = {
 
 
 def reference_counts(name: str) -> Counter:
-    """Character counts of one of the :data:`REFERENCES`."""
+    """Character counts of one of the :data:`REFERENCES` (a fresh copy; each corpus is read once per process)."""
+    return Counter(_reference_counts(name))
+
+
+@functools.cache
+def _reference_counts(name: str) -> Counter:
     if name == "jieba":
         return jieba_char_counts()
     if name == "peoples-daily-test":
@@ -591,7 +604,7 @@ def experiment(data: CipherData, init: str, *, unlabelled: bool, seed: int = 0,
                          cipher=data.cipher, seed=seed)
     labelled = pair_tensors(data.train, data.vocab, max_length)
     pool = pair_tensors(data.held_out, data.vocab, max_length)
-    held = PairTensors(pool.a[:eval_pairs], pool.b[:eval_pairs], pool.y[:eval_pairs])
+    held = pool[:eval_pairs]
     start = time.perf_counter()
     history = train_matcher(model, labelled, held, unlabelled=pool if unlabelled else None, steps=steps, lr=lr,
                             batch_size=batch_size, eval_every=eval_every, seed=seed, progress=progress)
@@ -619,18 +632,14 @@ def compare_zero_shot(data: CipherData, conditions: Sequence[tuple[str, int]], *
     ``layers`` layers of ``encoder_name``; each cached by its configuration."""
     from .artifacts import cached
 
-    counts = None
-    pool = pair_tensors(data.held_out, data.vocab, max_length)
-    held = PairTensors(pool.a[:eval_pairs], pool.b[:eval_pairs], pool.y[:eval_pairs])
+    held = pair_tensors(data.held_out, data.vocab, max_length)[:eval_pairs]
     results = {}
     for init, seed in conditions:
         config = {**data.settings, "encoder": encoder_name, "layers": layers, "eval_pairs": eval_pairs,
                   "max_length": max_length, "reference": reference, "init": init, "run_seed": seed}
 
         def compute(init: str = init, seed: int = seed) -> list[float]:
-            nonlocal counts
-            if counts is None and init in ("random-map", "rank-align"):
-                counts = reference_counts(reference)
+            counts = reference_counts(reference) if init in ("random-map", "rank-align") else None
             model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
                                  cipher=data.cipher, seed=seed)
             return zero_shot_auc(model, held)

@@ -49,6 +49,12 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fff
 _SPM_SPACE = "\u2581"
 
 
+def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    """Mean of ``hidden`` (batch, tokens, dim) over the tokens where ``attention_mask`` (batch, tokens) is 1."""
+    weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1)
+
+
 class UnknownTokenWarning(UserWarning):
     """Some characters are not in the vocabulary and were fed as the unknown token."""
 
@@ -241,8 +247,7 @@ class Encoder:
                 batch["input_ids"] = self._remap(batch["input_ids"])
             batch = batch.to(self.device)
             last = self.base(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(last.dtype)
-            pooled = (last * mask).sum(1) / mask.sum(1)
+            pooled = mean_pool(last, batch["attention_mask"])
             vectors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu())
         return torch.cat(vectors)
 

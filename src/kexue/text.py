@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from .models import Encoder
+from .models import Encoder, mean_pool
 
 IGNORE = -100  # label value that cross-entropy ignores
 
@@ -173,9 +173,7 @@ class MeanPoolClassifier(torch.nn.Module):
     def pool(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
         """Mean of the last hidden states over the real (non-padding) tokens."""
         mask = (input_ids != self.pad_id).long()
-        hidden = self.base(input_ids=input_ids, attention_mask=mask, **kwargs).last_hidden_state
-        weights = mask.unsqueeze(-1).to(hidden.dtype)
-        return (hidden * weights).sum(1) / weights.sum(1)
+        return mean_pool(self.base(input_ids=input_ids, attention_mask=mask, **kwargs).last_hidden_state, mask)
 
     def forward(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
         return self.head(self.pool(input_ids, **kwargs))
