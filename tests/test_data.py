@@ -237,12 +237,13 @@ def test_fashion_mnist_from_kexue_data_dir(tmp_path, monkeypatch):
         read_idx(tmp_path / "bad.gz")  # float32 IDX is not supported
 
 
-def test_fashion_mnist_missing_files_message(tmp_path, monkeypatch):
-    monkeypatch.delenv("KEXUE_ALLOW_DOWNLOAD", raising=False)
+def test_fashion_mnist_offline_never_downloads_and_says_what_to_install(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "urlopen", lambda *a, **k: pytest.fail("offline, the loader must not download"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("KEXUE_DATA_DIR", str(tmp_path))
     with pytest.raises(FileNotFoundError, match="apt-get install dataset-fashion-mnist") as error:
         load_fashion_mnist()
-    assert "KEXUE_DATA_DIR" in str(error.value) and "KEXUE_ALLOW_DOWNLOAD=1" in str(error.value)
+    assert "KEXUE_DATA_DIR" in str(error.value) and "HF_HUB_OFFLINE=1" in str(error.value)
     # Without KEXUE_DATA_DIR, the system folder and the user cache are searched.
     monkeypatch.delenv("KEXUE_DATA_DIR")
     monkeypatch.setattr(images, "SYSTEM_DIR", tmp_path / "system")
@@ -262,8 +263,8 @@ def test_fashion_mnist_download_checks_md5(tmp_path, monkeypatch):
 
     monkeypatch.setattr(images, "urlopen", fake_urlopen)
     monkeypatch.setenv("KEXUE_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("KEXUE_ALLOW_DOWNLOAD", "1")
-    with pytest.raises(OSError, match="MD5"):  # official checksums do not match the fake files
+    monkeypatch.delenv("HF_HUB_OFFLINE")  # online: no other variable is needed to download
+    with pytest.raises(OSError, match="MD5.*not kept"):  # official checksums do not match the fake files
         load_fashion_mnist("test")
     assert not list(tmp_path.iterdir())
     for name, data in files.items():
@@ -274,6 +275,19 @@ def test_fashion_mnist_download_checks_md5(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == train_files
     load_fashion_mnist("train")  # now on disk: no second download
     assert served == ["t10k-images-idx3-ubyte.gz", *train_files]
+
+
+def test_fashion_mnist_without_network_names_the_package_and_the_variable(tmp_path, monkeypatch):
+    def no_network(url, timeout):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(images, "urlopen", no_network)
+    monkeypatch.setenv("KEXUE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    with pytest.raises(FileNotFoundError, match="downloading http.*failed") as error:
+        load_fashion_mnist("test")
+    assert "dataset-fashion-mnist" in str(error.value) and "KEXUE_DATA_DIR" in str(error.value)
+    assert not list(tmp_path.iterdir())
 
 
 def test_digits_8x8():

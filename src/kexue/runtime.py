@@ -48,6 +48,12 @@ def cache_dir(*parts: str) -> Path:
     return path
 
 
+def offline() -> bool:
+    """Whether downloads are off: ``HF_HUB_OFFLINE`` set to 1/true/yes/on (the Makefile sets it for the book
+    and the tests). Then hub models and data sets are never fetched; loaders say what to install instead."""
+    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def seed_everything(seed: int) -> None:
     """Seed Python, NumPy and torch (CPU and CUDA) with one number."""
     random.seed(seed)

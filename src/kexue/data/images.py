@@ -6,10 +6,11 @@ Fashion-MNIST is read from, in order:
 2. ``/usr/share/datasets/fashion-mnist`` (Debian/Ubuntu package ``dataset-fashion-mnist``);
 3. the user cache (``kexue.cache_dir('fashion-mnist')``, ``~/.cache/kexue/fashion-mnist``), where downloads go.
 
-Missing files are downloaded from Zalando's server only when
-``KEXUE_ALLOW_DOWNLOAD=1``; downloads are checked against the official MD5
-sums.  Files found on disk are not checked: Debian recompresses the ``.gz``
-files, so their MD5 sums differ from the official ones.
+Missing files are downloaded from Zalando's server into the user cache, unless downloads are off
+(``HF_HUB_OFFLINE=1``, see :func:`kexue.runtime.offline`: the Makefile sets it, so the book and the tests never
+download). Downloads are checked against the official MD5 sums, and a file that fails the check is not kept.
+Files found on disk are not checked: Debian recompresses the ``.gz`` files, so their MD5 sums differ from the
+official ones.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from urllib.request import urlopen
 
 import numpy as np
 
-from ..runtime import cache_dir
+from ..runtime import cache_dir, offline
 
 FASHION_CLASSES = (
     "T-shirt/top",
@@ -73,12 +74,26 @@ def _search_dirs() -> list[Path]:
     return [SYSTEM_DIR, _cache_dir()]
 
 
-def _download(name: str, directory: Path) -> Path:
-    with urlopen(DOWNLOAD_URL + name, timeout=60) as response:
-        data = response.read()
+def _missing_message(name: str, directories: list[Path], why: str) -> str:
+    return (
+        f"Fashion-MNIST file {name} not found in {', '.join(map(str, directories))}, and {why}. Either "
+        "run `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu; `make book` and `make test` do), "
+        "or set KEXUE_DATA_DIR to a folder holding the four *-ubyte.gz files, "
+        "or connect to the internet with HF_HUB_OFFLINE unset: the loader then downloads them (30 MB)."
+    )
+
+
+def _download(name: str, directory: Path, searched: list[Path]) -> Path:
+    url = DOWNLOAD_URL + name
+    try:
+        with urlopen(url, timeout=60) as response:
+            data = response.read()
+    except OSError as err:
+        raise FileNotFoundError(_missing_message(name, searched, f"downloading {url} failed ({err})")) from None
     md5 = hashlib.md5(data).hexdigest()
     if md5 != FASHION_MD5[name]:
-        raise OSError(f"downloaded {name} has MD5 {md5}, expected {FASHION_MD5[name]}")
+        raise OSError(f"downloaded {name} from {url} has MD5 {md5}, expected {FASHION_MD5[name]}: "
+                      "the file was not kept; try again, or install the Debian package dataset-fashion-mnist")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / name
     partial = path.with_name(name + ".part")
@@ -92,14 +107,9 @@ def _fashion_file(name: str) -> Path:
     for directory in directories:
         if (directory / name).is_file():
             return directory / name
-    if os.environ.get("KEXUE_ALLOW_DOWNLOAD") == "1":
-        return _download(name, directories[-1])
-    raise FileNotFoundError(
-        f"Fashion-MNIST file {name} not found in {', '.join(map(str, directories))}. Either "
-        "run `sudo apt-get install dataset-fashion-mnist` (Debian/Ubuntu), "
-        "or set KEXUE_DATA_DIR to a folder holding the four *-ubyte.gz files, "
-        "or set KEXUE_ALLOW_DOWNLOAD=1 to download them (30 MB)."
-    )
+    if offline():
+        raise FileNotFoundError(_missing_message(name, directories, "downloads are off (HF_HUB_OFFLINE=1)"))
+    return _download(name, directories[-1], directories)
 
 
 def load_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
