@@ -3,8 +3,9 @@
 import re
 from types import SimpleNamespace
 
-from kexue.report import (GLUE_KEY, SUMMARY_BLOCK, _drop_duplicate_scripts, _glue_keys, _read_summary_last,
-                          _reread_summary, claims_html, claims_table, summary_markdown)
+from kexue.report import GLUE_KEY, claims_html, claims_table
+from kexue.site.offline import _drop_duplicate_scripts
+from kexue.site.summary import SUMMARY_BLOCK, _glue_keys, _read_summary_last, _reread_summary, summary_markdown
 
 CLAIMS = [{"claim": "a < b & c", "article": 0.5, "ours": (0.4, 0.01)}, {"claim": "x", "article": "–", "ours": 1}]
 

@@ -1,0 +1,20 @@
+"""The Sphinx extension behind the rendered book (``sphinx.extra_extensions: [kexue.site]`` in ``_config.yml``).
+
+* :mod:`kexue.site.summary` -- the reproduction summary page, from the chapters' glued claims tables;
+* :mod:`kexue.site.offline` -- local MathJax and widget scripts, and a check that no page loads from elsewhere;
+* :mod:`kexue.site.assets` -- fetches those scripts (pinned npm tarballs, checked) when the environment is made;
+* :mod:`kexue.site.colab` -- the "Open in Colab" badge and the install cell of the generated notebooks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def setup(app: Any) -> dict[str, Any]:
+    """Sphinx entry point: register every part."""
+    from . import colab, offline, summary
+
+    for part in (summary, offline, colab):
+        part.register(app)
+    return {"parallel_read_safe": False, "parallel_write_safe": True}
