@@ -7,8 +7,9 @@ kexue. We rebuild that here without a network:
   site-packages as a plain folder, so ``.venv``'s editable kexue is *not* importable);
 * a stand-in ``google.colab`` module that an IPython start-up file imports, and a fake ``apt-get`` on the
   ``PATH`` that only records what the cell asked for;
-* git's ``url.<base>.insteadOf`` pointing ``https://github.com/kexue-book/kexue`` at a local clone of this
-  repository, and ``PIP_NO_INDEX`` so that pip can only use what is already installed.
+* git's ``url.<base>.insteadOf`` pointing the repository URL of ``_config.yml`` at a local clone of this
+  repository, tagged with the book's version (the install cell asks for that tag), and ``PIP_NO_INDEX`` so
+  that pip can only use what is already installed.
 
 Then ``notebooks/getting-started.ipynb`` of that clone runs, unchanged, in the smoke profile. The clone has
 the committed state of the repository (uncommitted changes are not in it).
@@ -27,8 +28,10 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from kexue.site.colab import INSTALL_ID, book_ref, read_repository
+
 ROOT = Path(__file__).resolve().parents[1]
-REPOSITORY = "https://github.com/kexue-book/kexue"
+REPOSITORY = read_repository(ROOT / "_config.yml")
 CHAPTER = "getting-started"
 
 
@@ -41,6 +44,7 @@ def colab(tmp_path, monkeypatch):
     """A Colab-like kernel ("colab") without kexue; returns the paths the test inspects."""
     clone = tmp_path / "repository"  # not "kexue": a folder of that name in the path would shadow the package
     _run("git", "clone", "--quiet", "--no-hardlinks", ROOT, clone)
+    _run("git", "-C", clone, "tag", book_ref())  # the release tag the notebooks install from
     venv = tmp_path / "venv"
     _run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
@@ -85,18 +89,19 @@ def test_getting_started_installs_kexue_and_runs_as_on_colab(colab):
 
     notebook = nbformat.read(colab["clone"] / "notebooks" / f"{CHAPTER}.ipynb", as_version=4)
     install = next(cell for cell in notebook.cells if cell.cell_type == "code")
-    assert "remove-cell" in install.metadata.get("tags", []) and f"git+{REPOSITORY}" in install.source
+    assert install.get("id") == INSTALL_ID and "remove-cell" in install.metadata.get("tags", [])
+    assert f"git+{REPOSITORY}@{book_ref()}" in install.source
     NotebookClient(notebook, kernel_name="colab", timeout=600,
                    resources={"metadata": {"path": str(colab["cwd"])}}).execute()
 
     # kexue came from the clone's commit, through pip, into the Colab environment.
     direct_url = json.loads(next(colab["site"].glob("kexue-*.dist-info")).joinpath("direct_url.json").read_text())
-    assert direct_url["url"] == REPOSITORY
+    assert direct_url["url"] == REPOSITORY and direct_url["vcs_info"]["requested_revision"] == book_ref()
     assert direct_url["vcs_info"]["commit_id"] == _run("git", "-C", colab["clone"], "rev-parse", "HEAD").strip()
     location = _run(colab["python"], "-c", "import kexue; print(kexue.__file__)", cwd=colab["cwd"]).strip()
     assert Path(location).is_relative_to(colab["site"]), location
-    # On Colab the cell also installs the CJK font.
-    assert "install -y fonts-noto-cjk" in colab["apt_log"].read_text()
+    # On Colab the cell also installs the CJK font, after updating the package lists.
+    assert colab["apt_log"].read_text().splitlines() == ["-qq update", "-qq install -y fonts-noto-cjk"]
     # The chapter ran to its end in the smoke profile.
     printed = "".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
     assert "dev accuracy" in printed and "smoke profile" in printed
