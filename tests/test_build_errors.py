@@ -45,13 +45,30 @@ def _build(book: Path) -> subprocess.CompletedProcess:
                           env=env, timeout=600)
 
 
-def test_a_failing_cell_fails_the_build_and_shows_the_error(tmp_path):
+def _book_copy(tmp_path: Path) -> Path:
     book = tmp_path / "book-copy"
     (book / "book").mkdir(parents=True)
-    for name in ["Makefile", "_config.yml", "pyproject.toml", "jupytext.toml", "book/references.bib"]:
+    for name in ["Makefile", "_config.yml", "pyproject.toml", "jupytext.toml", "book/references.bib",
+                 "tools/system-packages"]:
+        (book / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / name, book / name)  # copy2 keeps the times: make sees .venv as up to date
     (book / ".venv").symlink_to(ROOT / ".venv")
     (book / "_toc.yml").write_text("format: jb-book\nroot: book/broken\n")
+    return book
+
+
+def test_a_page_that_loads_from_another_host_fails_the_build(tmp_path):
+    book = _book_copy(tmp_path)
+    (book / "book" / "broken.md").write_text(
+        CHAPTER.format(cell='from IPython.display import HTML\nHTML(\'<img src="https://example.org/x.png">\')'))
+    failed = _build(book)
+    log = re.sub(r"\x1b\[[0-9;]*m", "", failed.stdout + failed.stderr)
+    assert failed.returncode != 0, log[-3000:]
+    assert "book/broken.html loads from outside the book: https://example.org/x.png" in log
+
+
+def test_a_failing_cell_fails_the_build_and_shows_the_error(tmp_path):
+    book = _book_copy(tmp_path)
     chapter = book / "book" / "broken.md"
 
     chapter.write_text(CHAPTER.format(cell=BROKEN))
