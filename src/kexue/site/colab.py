@@ -67,9 +67,15 @@ def install_source(repository: str, ref: str) -> str:
 def finish_notebook(notebook: Any, chapter: str, repository: str, ref: str) -> Any:
     """Put the install cell (hidden in the book, id ``kexue-install``) first and the rendered page's link in
     place of the badge; idempotent. ``notebook`` is an ``nbformat`` notebook, changed in place."""
+    import hashlib
+
     import nbformat
 
-    cells = [c for c in notebook.cells if c.get("id") != INSTALL_ID]
+    marker = INSTALL_CELL.splitlines()[0]
+    cells = [c for c in notebook.cells if not (c.cell_type == "code" and c.source.startswith(marker))]
+    for cell in cells:  # jupytext --update may hand the old install cell's id to a changed cell of the chapter
+        if cell.get("id") == INSTALL_ID:
+            cell["id"] = hashlib.sha256(cell.source.encode()).hexdigest()[:8]
     link = f"*Rendered with its outputs: [{pages_url(repository, chapter)}]({pages_url(repository, chapter)})*"
     for cell in cells:
         if cell.cell_type == "markdown":
