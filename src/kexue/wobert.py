@@ -21,9 +21,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import statistics
-import time
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Mapping, NamedTuple, Sequence
@@ -33,7 +30,8 @@ import torch
 
 from .data import load_jieba_frequencies, top_words
 from .models import Encoder, load_encoder, load_masked_lm
-from .text import IGNORE, MeanPoolClassifier, batches, encode_texts, mask_tokens, prune_vocab
+from .text import IGNORE, MeanPoolClassifier, batches, encode_texts, mask_tokens, prune_vocab, trim_padding
+from .timing import forward_times
 from .train import History, accuracy, cross_entropy_loss, train
 
 ARTICLE_WORDS = 20_000  # words the article adds to BERT's character vocabulary
@@ -52,18 +50,6 @@ def _jieba():
 
     jieba.setLogLevel(logging.WARNING)  # no "Building prefix dict ..." chatter on first use
     return jieba
-
-
-def _lowercases(encoder: Encoder) -> bool:
-    """Whether the encoder's tokenizer lowercases Latin letters (bert-base-chinese does, XLM-R does not)."""
-    tok = encoder.tokenizer
-    return tok.tokenize("A") == tok.tokenize("a")
-
-
-def normalize(text: str, lowercase: bool = False) -> str:
-    """The form the tokenizer sees: NFKC (full-width digits and punctuation become ASCII), optionally lowercased."""
-    text = unicodedata.normalize("NFKC", text)
-    return text.lower() if lowercase else text
 
 
 def _unknown(encoder: Encoder, word: str) -> bool:
@@ -93,19 +79,18 @@ def select_words(encoder: Encoder, n: int = ARTICLE_WORDS, *, min_len: int = 2) 
 
     A word is passed over when the encoder already holds it as one token, when one of its characters is not in the
     encoder's vocabulary (it would embed as the unknown token), or when the tokenizer would not see it as written
-    (its NFKC/lowercase form differs). Call it before :func:`kexue.text.prune_vocab`, and keep the words'
+    (:meth:`kexue.Encoder.normalize` changes it). Call it before :func:`kexue.text.prune_vocab`, and keep the words'
     characters when pruning (see :func:`word_char_ids`).
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}")
-    lowercase = _lowercases(encoder)
     candidates = sum(len(w) >= min_len for w in load_jieba_frequencies())
     if n > candidates:
         raise ValueError(f"asked for {n} words, but jieba's dictionary has only {candidates} words of length "
                          f">= {min_len}: ask for at most {candidates}")
     words, skipped = [], {}
     for word in top_words(candidates, min_len=min_len):
-        if normalize(word, lowercase) != word:
+        if encoder.normalize(word) != word:
             skipped[word] = "changed by normalisation"
         elif _unknown(encoder, word):
             skipped[word] = "character not in the vocabulary"
@@ -143,14 +128,12 @@ class WordTokenizer:
     words: tuple[str, ...]
     offset: int
     word_ids: dict[str, int] = field(init=False, repr=False)
-    lowercase: bool = field(init=False)
 
     def __post_init__(self) -> None:
         self.words = tuple(self.words)
         self.word_ids = {w: self.offset + k for k, w in enumerate(self.words)}
         if len(self.word_ids) != len(self.words):
             raise ValueError("the word list has repeats: each word must appear once")
-        self.lowercase = _lowercases(self.encoder)
 
     # what kexue.text reads from an encoder
     @property
@@ -194,7 +177,7 @@ class WordTokenizer:
         """The units of ``text``: whole words where they are in the vocabulary, else characters / non-CJK runs."""
         if not isinstance(text, str):
             raise TypeError(f"text must be a string, got {type(text).__name__}")
-        text = normalize(text, self.lowercase)
+        text = self.encoder.normalize(text)
         if not text.strip():
             raise ValueError("empty text: there is nothing to tokenize (drop empty texts from the data)")
         units: list[str] = []
@@ -226,8 +209,8 @@ class WordTokenizer:
         return [self.token(i) for i in self.unit_ids(text)]
 
     def decode(self, ids: Iterable[int]) -> str:
-        """Text of ``ids`` with special tokens dropped; ``decode(encode(t))`` is ``normalize(t)`` without whitespace
-        when every character of ``t`` is in the vocabulary."""
+        """Text of ``ids`` with special tokens dropped; ``decode(encode(t))`` is ``encoder.normalize(t)`` without
+        whitespace when every character of ``t`` is in the vocabulary."""
         special = set(self.special_ids) - {self.unk_id}
         return "".join(self.token(int(i)) for i in ids if int(i) not in special)
 
@@ -329,17 +312,12 @@ def mlm_loss_fn(tokenizer: WordTokenizer, *, vocab_size: int, rate: float = 0.15
     special = tokenizer.special_ids
 
     def loss_fn(model: torch.nn.Module, batch: tuple[torch.Tensor]) -> torch.Tensor:
-        ids = _trim(batch[0], tokenizer.pad_id)
+        ids = trim_padding(batch[0], tokenizer.pad_id)
         inputs, labels = mask_tokens(ids.cpu(), mask_id=tokenizer.mask_id, vocab_size=vocab_size,
                                      special_ids=special, rate=rate, generator=generator)
         return _masked_loss(model, inputs.to(ids.device), labels.to(ids.device), tokenizer.pad_id)
 
     return loss_fn
-
-
-def _trim(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
-    """Drop the columns that are padding in every row (batches are padded to the longest text of the data)."""
-    return ids[:, : int((ids != pad_id).sum(1).max())]
 
 
 def masked_logits(model: torch.nn.Module, inputs: torch.Tensor, chosen: torch.Tensor, pad_id: int) -> torch.Tensor:
@@ -380,7 +358,7 @@ def mlm_metrics(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tens
     device = next(model.parameters()).device
     losses, correct = [], []
     for start in range(0, len(inputs), batch_size):
-        x = _trim(inputs[start:start + batch_size], pad_id).to(device)
+        x = trim_padding(inputs[start:start + batch_size], pad_id).to(device)
         y = labels[start:start + batch_size, : x.shape[1]].to(device)
         chosen = y != IGNORE
         logits = masked_logits(model, x, chosen, pad_id)
@@ -419,16 +397,9 @@ def continue_pretraining(
         def evaluate(m: torch.nn.Module) -> dict[str, float]:
             return mlm_metrics(m, x, y, pad_id=tokenizer.pad_id, first_word_id=tokenizer.offset)
 
-    start = None
-    if evaluate is not None:
-        model.eval()
-        start = evaluate(model)
     history = train(model, mlm_loss_fn(tokenizer, vocab_size=vocab, seed=seed),
                     batches(ids, batch_size=batch_size, seed=seed), steps=steps, lr=lr, evaluate=evaluate,
-                    eval_every=eval_every, grad_clip=1.0, progress=progress, desc="MLM")
-    if start is not None:
-        history.eval_steps.insert(0, 0)
-        history.evals.insert(0, start)
+                    eval_every=eval_every, eval_at_start=True, grad_clip=1.0, progress=progress, desc="MLM")
     return history
 
 
@@ -455,41 +426,28 @@ def text_windows(texts: Iterable[str], size: int, count: int) -> list[str]:
     raise ValueError(f"the texts hold only {len(windows)} windows of {size} characters; pass more text")
 
 
-@torch.inference_mode()
-def forward_seconds(model: torch.nn.Module, ids: torch.Tensor, *, pad_id: int, repeats: int = 5) -> float:
-    """Median wall time of one forward pass of ``model`` over the batch ``ids`` (after one warm-up pass)."""
-    model.eval()
-    device = next(model.parameters()).device
-    ids = ids.to(device)
-    mask = (ids != pad_id).long()
-    times = []
-    for r in range(repeats + 1):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        model(input_ids=ids, attention_mask=mask)
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        if r > 0:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def speed_ratios(model: torch.nn.Module, tokenizer: WordTokenizer, texts: Sequence[str],
                  lengths: Sequence[int] = (128, 256, 512), *, batch_size: int = 4, repeats: int = 5) -> list[dict]:
     """Forward-pass speed-up of word-level over character-level input of the same text, per input length L.
 
     For each L, ``batch_size`` windows of L - 2 characters (so the character input, with [CLS] and [SEP], is L
-    tokens) are fed once as characters and once as words to the same ``model``; speed-up = t_char / t_word.
+    tokens) are fed once as characters and once as words to the same ``model`` (taking turns, see
+    :func:`kexue.timing.forward_times`); speed-up = t_char / t_word.
     """
+    pad = tokenizer.pad_id
+
+    def forward(m: torch.nn.Module, ids: torch.Tensor) -> None:
+        m(input_ids=ids, attention_mask=(ids != pad).long())
+
     rows = []
     windows = text_windows(texts, max(lengths) - 2, batch_size * len(lengths))
     for k, L in enumerate(lengths):
         chunk = [w[: L - 2] for w in windows[k * batch_size:(k + 1) * batch_size]]
         chars = encode_texts(tokenizer.encoder, chunk, max_length=L)
         words = encode_texts(tokenizer, chunk, max_length=L)
-        t_char = forward_seconds(model, chars, pad_id=tokenizer.pad_id, repeats=repeats)
-        t_word = forward_seconds(model, words, pad_id=tokenizer.pad_id, repeats=repeats)
+        times = forward_times({"char": model, "word": model}, {"char": chars, "word": words}, repeats=repeats,
+                              call=forward)
+        t_char, t_word = times["char"], times["word"]
         rows.append({"characters": L, "char tokens": chars.shape[1],
                      "word tokens": float((words != tokenizer.pad_id).sum(1).float().mean()),
                      "char ms": 1000 * t_char, "word ms": 1000 * t_word, "speed-up": t_char / t_word})
