@@ -54,3 +54,62 @@ def test_cache_dir_honours_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
     path = cache_dir("models", "x")
     assert path == tmp_path / "models" / "x" and path.is_dir()
+
+
+def test_kexue_model_replaces_the_profile_model(monkeypatch, tmp_path):
+    sizes = {p: {"model": f"{p}-model", "n": 1} for p in ("smoke", "book", "full")}
+    monkeypatch.setenv("KEXUE_MODEL", str(tmp_path))
+    assert setup(sizes, verbose=False).model == str(tmp_path)
+    monkeypatch.setenv("KEXUE_MODEL", "bert-base-chinese")  # a hub id is taken as it is
+    assert setup(sizes, verbose=False).model == "bert-base-chinese"
+    assert setup(SIZES, verbose=False).n == 1  # a chapter without a model is untouched
+
+
+def test_kexue_model_naming_a_missing_folder_is_refused_at_once(monkeypatch, tmp_path):
+    sizes = {p: {"model": "tiny"} for p in ("smoke", "book", "full")}
+    monkeypatch.setenv("KEXUE_MODEL", str(tmp_path / "no-such-model"))
+    with pytest.raises(ValueError, match="is not a folder.*save_pretrained"):
+        setup(sizes, verbose=False)
+
+
+def test_counts_come_from_another_profile_and_the_rest_stays(monkeypatch, capsys):
+    sizes = {"smoke": {"steps": 2, "size": 14}, "book": {"steps": 20, "size": 14},
+             "full": {"steps": 2000, "size": 28}}
+    monkeypatch.setenv("KEXUE_PROFILE", "full")
+    monkeypatch.setenv("KEXUE_COUNTS", "smoke")
+    with pytest.warns(RuntimeWarning, match="no GPU"):
+        run = setup(sizes, counts=["steps"])
+    assert (run.steps, run.size) == (2, 28)
+    assert "counts from the smoke profile" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="not sizes"):
+        setup(sizes, counts=["epochs"], verbose=False)
+    monkeypatch.setenv("KEXUE_COUNTS", "tiny")
+    with pytest.raises(ValueError, match="KEXUE_COUNTS"):
+        setup(sizes, counts=["steps"], verbose=False)
+
+
+def test_full_profile_without_a_gpu_warns(monkeypatch):
+    monkeypatch.setenv("KEXUE_PROFILE", "full")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match="no GPU"):
+        setup(SIZES, verbose=False)
+
+
+def test_threads_from_the_environment(monkeypatch):
+    monkeypatch.setenv("KEXUE_THREADS", "1")
+    before = torch.get_num_threads()
+    try:
+        assert setup(SIZES, verbose=False).threads == 1 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("capability,dtype", [((7, 5), torch.float16), ((8, 0), torch.bfloat16),
+                                              ((9, 0), torch.bfloat16)], ids=["T4", "A100", "H100"])
+def test_half_precision_is_bf16_only_where_native(monkeypatch, capability, dtype):
+    from kexue.runtime import half_precision, native_bf16
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # true on a T4: emulated
+    assert half_precision("cuda") == dtype and native_bf16("cuda") == (dtype == torch.bfloat16)
+    assert half_precision("cpu") is None

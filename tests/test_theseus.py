@@ -8,7 +8,7 @@ from kexue import tiny_bert
 from kexue.nets import mlp
 from kexue.text import MeanPoolClassifier, batches, encode_texts
 from kexue.theseus import (
-    Theseus, constant_rate, constant_then_one, extract_successor, first_layers, inference_times, keep_layers,
+    Theseus, constant_rate, constant_then_one, extract_successor, first_layers, keep_layers,
     layer_groups, linear_curriculum, train_theseus,
 )
 
@@ -200,13 +200,3 @@ def test_first_layers_equals_the_truncated_forward(tiny):
     assert len(tiny.base.encoder.layer) == 4  # the original is untouched
     with pytest.raises(ValueError, match="num_layers"):
         first_layers(tiny.base, 0)
-
-
-def test_inference_times_shallower_is_faster():
-    deep = MeanPoolClassifier(tiny_bert(layers=8).base, 2, 0)
-    shallow = first_layers(deep, 1)
-    x = torch.randint(5, 1000, (16, 48))
-    times = inference_times({"8": deep, "1": shallow}, x, repeats=3)
-    assert times["1"] < times["8"]
-    with pytest.raises(ValueError, match="repeats"):
-        inference_times({"8": deep}, x, repeats=0)

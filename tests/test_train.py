@@ -90,3 +90,39 @@ def test_cross_entropy_loss_and_accuracy_on_a_separable_problem():
     assert accuracy(model, x, y) > 0.97 > chance
     with pytest.raises(ValueError, match="labels"):
         accuracy(model, x, y[:-1])
+
+
+@pytest.mark.parametrize("capability,expected", [((7, 5), "fp16"), ((8, 6), "bf16")])
+def test_mixed_precision_follows_the_gpu(monkeypatch, capability, expected):
+    from kexue.train import mixed_precision_for
+
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    assert mixed_precision_for(True) == expected
+    assert mixed_precision_for(False) == "no" and mixed_precision_for(True, "no") == "no"
+    with pytest.raises(ValueError, match="mixed_precision"):
+        mixed_precision_for(True, "fp8")
+
+
+def test_runs_with_different_precisions_follow_each_other():
+    """Accelerate keeps one process-wide state; a second run with another precision used to be refused."""
+    x, y = _regression()
+    for precision in ("bf16", "no", "bf16"):
+        model = torch.nn.Linear(3, 1)
+        h = train(model, _mse, [(x, y)], steps=20, lr=0.05, progress=False, cpu=True, mixed_precision=precision)
+        assert h.losses[-1] < h.losses[0]
+
+
+def test_evaluation_at_start_is_step_zero_on_the_untrained_model():
+    x, y = _regression()
+    model = torch.nn.Linear(3, 1)
+    start = torch.nn.functional.mse_loss(model(x), y).item()
+    seen_modes = []
+
+    def evaluate(m):
+        seen_modes.append(m.training)
+        return {"mse": torch.nn.functional.mse_loss(m(x), y).item()}
+
+    h = train(model, _mse, [(x, y)], steps=20, lr=0.05, evaluate=evaluate, eval_every=10, eval_at_start=True,
+              progress=False)
+    assert h.eval_steps == [0, 10, 20] and h.metric("mse")[0] == pytest.approx(start)
+    assert seen_modes == [False, False, False]

@@ -25,8 +25,6 @@ The chapter's experiment (predecessor, direct fine-tuning of the first layers, T
 from __future__ import annotations
 
 import copy
-import statistics
-import time
 from typing import Callable, Sequence
 
 import torch
@@ -389,51 +387,31 @@ def compression_experiment(*, model: str, n_train: int, n_dev: int, n_test: int,
     return results
 
 
-@torch.inference_mode()
-def inference_times(models: dict, input_ids: torch.Tensor, *, repeats: int = 5) -> dict:
-    """Median wall-clock seconds of one forward pass of each model on the same batch.
-
-    The models take turns in every round (so a slow spell of the machine hits them all), after one warm-up round.
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
-    times: dict = {name: [] for name in models}
-    for round_ in range(repeats + 1):
-        for name, model in models.items():
-            model.eval()
-            start = time.perf_counter()
-            model(input_ids)
-            if round_ > 0:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
-
-
 # Su's table (iflytek, BERT-base, accuracy %): the rows of the article's comparison
 SU_IFLYTEK = {"full": 60.11, ("direct", 6): 58.99, ("direct", 3): 57.96, ("theseus", 6): 59.61, ("theseus", 3): 59.36}
 
 
-def trained_models(results: dict) -> dict:
+def trained_models(results: dict, device: str | torch.device = "cpu") -> dict:
     """The trained classifiers of :func:`compression_experiment` (first seed of each depth), rebuilt from their
-    state dicts: ``{"full": predecessor, ("direct", n): ..., ("theseus", n): ...}``, in eval mode."""
+    state dicts on ``device``: ``{"full": predecessor, ("direct", n): ..., ("theseus", n): ...}``, in eval mode."""
     encoder = results["encoder"]
     full = MeanPoolClassifier(copy.deepcopy(encoder.base), 2, encoder.pad_id)
     full.load_state_dict(results["predecessor"]["state"])
-    models = {"full": full.eval()}
+    models = {"full": full.to(device).eval()}
     for (kind, n, seed), run in ((k, v) for k, v in results.items() if isinstance(k, tuple)):
         if run["state"] is not None:
             model = first_layers(full, n)
             model.load_state_dict(run["state"])
-            models[(kind, n)] = model.eval()
+            models[(kind, n)] = model.to(device).eval()
     return models
 
 
-def summary(results: dict, times: dict) -> list[dict]:
+def summary(results: dict, models: dict, times: dict) -> list[dict]:
     """One row per model in the article's order (``key`` as in :func:`trained_models`): layers, parameters, test
     accuracy (mean ± std over seeds when there are several), Su's iflytek number, inference time and speed-up over
-    the full model (``times`` from :func:`inference_times` of :func:`trained_models`)."""
+    the full model (``models`` from :func:`trained_models`, ``times`` from :func:`kexue.timing.forward_times`)."""
     from .report import mean_std
 
-    models = trained_models(results)
     keys = ["full"] + sorted((k for k in models if k != "full"), key=lambda k: (k[0] == "theseus", -k[1]))
     rows = []
     for key in keys:

@@ -16,7 +16,10 @@ from typing import Any, Callable, Iterable, Iterator
 
 import torch
 from accelerate import Accelerator
+from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
+
+from .runtime import half_precision
 
 LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
 EvalFn = Callable[[torch.nn.Module], dict]
@@ -74,6 +77,26 @@ def _cycle(loader: Iterable) -> Iterator:
             raise ValueError("the training data loader is empty")
 
 
+def mixed_precision_for(use_gpu: bool, requested: str = "auto") -> str:
+    """Accelerate's ``mixed_precision`` for a run: ``"auto"`` is bf16 on a GPU that has it natively, fp16 (with
+    a gradient scaler) on older GPUs, "no" (fp32) on the CPU; "no", "fp16" and "bf16" are taken as given."""
+    if requested not in ("auto", "no", "fp16", "bf16"):
+        raise ValueError(f"mixed_precision must be 'auto', 'no', 'fp16' or 'bf16', got {requested!r}")
+    if requested != "auto":
+        return requested
+    dtype = half_precision("cuda") if use_gpu else None
+    return {None: "no", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
+
+
+def _accelerator(cpu: bool, mixed_precision: str) -> Accelerator:
+    """An Accelerator for this run. Accelerate keeps one process-wide state and refuses a second precision, so
+    when a run asks for another one the old state is reset (the process group of ``accelerate launch``, kept
+    in Accelerate's PartialState, is not touched)."""
+    if AcceleratorState._shared_state and AcceleratorState().mixed_precision != mixed_precision:
+        AcceleratorState._reset_state()
+    return Accelerator(cpu=cpu, mixed_precision=mixed_precision)
+
+
 def train(
     model: torch.nn.Module,
     loss_fn: LossFn,
@@ -85,6 +108,7 @@ def train(
     params: Iterable[torch.nn.Parameter] | None = None,
     evaluate: EvalFn | None = None,
     eval_every: int | None = None,
+    eval_at_start: bool = False,
     monitor: str | None = None,
     mode: str = "max",
     patience: int | None = None,
@@ -94,15 +118,20 @@ def train(
     progress: bool = True,
     desc: str = "train",
     cpu: bool | None = None,
+    mixed_precision: str = "auto",
 ) -> History:
     """Train ``model`` for ``steps`` optimiser steps on batches from ``loader`` (cycled as needed).
 
     * ``optimizer`` defaults to Adam(lr) over ``params`` (default: the model's trainable parameters).
-    * ``evaluate(model) -> dict`` runs every ``eval_every`` steps (and at the end) with the model in eval mode.
+    * ``evaluate(model) -> dict`` runs every ``eval_every`` steps (and at the end) with the model in eval mode,
+      and also before the first step (recorded as step 0) with ``eval_at_start``, on the training device.
     * Early stopping: with ``monitor`` (a key of the evaluation dict) and ``patience`` (evaluations without
       improvement in ``mode`` "max" or "min"), training stops early and the best weights are restored.
     * ``on_step(model, step)`` runs after each optimiser step (e.g. an EMA update or a schedule).
     * ``checkpoint``: a path where the final (or best) state dict is saved.
+    * Device: a GPU when there is one (``cpu=True`` forces the CPU); the model stays there afterwards.
+      ``mixed_precision`` (see :func:`mixed_precision_for`): bf16 where native, fp16 on older GPUs, fp32 on the
+      CPU by default; pass "no" for losses that differentiate through gradients (double backprop).
     """
     if steps < 1:
         raise ValueError(f"steps must be at least 1, got {steps}")
@@ -110,7 +139,8 @@ def train(
         raise ValueError("early stopping needs evaluate= and monitor= (the metric to watch)")
     if mode not in ("max", "min"):
         raise ValueError(f"mode must be 'max' or 'min', got {mode!r}")
-    accelerator = Accelerator(cpu=cpu if cpu is not None else not torch.cuda.is_available())
+    use_cpu = cpu if cpu is not None else not torch.cuda.is_available()
+    accelerator = _accelerator(use_cpu, mixed_precision_for(not use_cpu, mixed_precision))
     if optimizer is None:
         chosen = [p for p in (params if params is not None else model.parameters()) if p.requires_grad]
         if not chosen:
@@ -123,10 +153,22 @@ def train(
     history = History()
     best_value, best_state, waited = None, None, 0
     batches = _cycle(loader)
+
+    def run_evaluation(step: int) -> dict:
+        model.eval()
+        with torch.no_grad(), accelerator.autocast():
+            result = dict(evaluate(accelerator.unwrap_model(model)))
+        history.eval_steps.append(step)
+        history.evals.append(result)
+        return result
+
+    if evaluate is not None and eval_at_start:
+        run_evaluation(0)
     bar = tqdm(range(1, steps + 1), desc=desc, disable=not progress, leave=False)
     for step in bar:
         model.train()
-        loss = loss_fn(model, next(batches))
+        with accelerator.autocast():  # also where loss_fn calls a submodule rather than the prepared model
+            loss = loss_fn(model, next(batches))
         if not torch.isfinite(loss):
             raise TrainingDiverged(
                 f"loss is {loss.item()} at step {step}: lower the learning rate, clip gradients (grad_clip=1.0), "
@@ -144,11 +186,7 @@ def train(
         if step % 10 == 0 or step == steps:
             bar.set_postfix(loss=f"{sum(history.losses[-10:]) / len(history.losses[-10:]):.4f}")
         if evaluate is not None and (step % eval_every == 0 or step == steps):
-            model.eval()
-            with torch.no_grad():
-                result = dict(evaluate(accelerator.unwrap_model(model)))
-            history.eval_steps.append(step)
-            history.evals.append(result)
+            result = run_evaluation(step)
             if monitor is not None:
                 value = result[monitor]
                 better = best_value is None or (value > best_value if mode == "max" else value < best_value)

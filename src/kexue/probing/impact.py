@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from ..models import Encoder
+from ..runtime import half_precision
 
 METRICS = ("euclidean", "cosine")
 
@@ -74,11 +75,10 @@ def encode_units(encoder: Encoder, units: Sequence[str]) -> tuple[torch.Tensor, 
 
 
 def _autocast(device: torch.device) -> contextlib.AbstractContextManager:
-    """bf16 (or fp16) autocast on CUDA; plain fp32 elsewhere."""
-    if device.type != "cuda":
-        return contextlib.nullcontext()
-    dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.autocast("cuda", dtype=dtype)
+    """Autocast on CUDA (bf16 where native, fp16 on older GPUs such as the T4, see
+    :func:`kexue.runtime.half_precision`); plain fp32 elsewhere."""
+    dtype = half_precision(device)
+    return contextlib.nullcontext() if dtype is None else torch.autocast("cuda", dtype=dtype)
 
 
 def _forward_depth(encoder: Encoder, top: int) -> contextlib.AbstractContextManager:
