@@ -326,3 +326,19 @@ def test_quality_measure_prefers_real_digits_to_a_matched_gaussian():
     assert real["classes"] == 10 and real["class entropy"] > 0.95 and real["confidence"] > noise["confidence"]
     with pytest.raises(ValueError, match="pixels"):
         sample_quality(classifier, torch.rand(10, 1, 14, 14), reference)
+
+
+def test_ema_follows_the_model_to_its_device():
+    """train() moves the model (to a GPU on Colab); the average must follow it there, not stay behind."""
+    model = nn.Linear(2, 2)
+    average, on_step = ema_hook(model, 0.99)
+    model.to("meta")
+    on_step(model, 1)
+    assert {p.device.type for p in average.parameters()} == {"meta"}
+
+
+def test_the_full_profile_unet_on_28x28_images():
+    """fashion_size 28 with three levels (28 -> 14 -> 7), as the full profile runs it."""
+    net = ScoreUNet(width=8, levels=3)
+    x = torch.rand(2, 1, 28, 28)
+    assert net.score(x, torch.tensor([0.1, 0.5])).shape == x.shape

@@ -69,8 +69,19 @@ def test_rank_alignment_maps_rank_r_to_rank_r(tiny):
                                                             tiny.mask_id, tiny.unk_id, tiny.unk_id]
     shuffled = ds.random_alignment(vocab, reference, tiny, seed=1)
     assert sorted(shuffled.chars) == sorted(alignment.chars)
-    with pytest.raises(ValueError, match="only 1 characters"):
-        ds.rank_alignment(vocab, Counter({"的": 3}), tiny)
+
+
+def test_cipher_ids_beyond_the_reference_start_from_unk(tiny):
+    """More kept cipher ids than the reference has characters (the full sizes: 3,358 ids against 3,096
+    characters) used to stop the chapter; the rarest ids now start from [UNK], as ids under min_count do."""
+    vocab = ds.build_vocab(pairs_with_counts({10: 9, 20: 7, 30: 5, 40: 4}), min_count=3)
+    small = Counter({"的": 3, "一": 2})
+    alignment = ds.rank_alignment(vocab, small, tiny)
+    assert alignment.chars == ("的", "一", None, None, None)  # ranks: the filler 99, then 10, 20, 30, 40
+    assert alignment.rows[-3:].tolist() == [tiny.unk_id] * 3
+    shuffled = ds.random_alignment(vocab, small, tiny, seed=3)
+    assert sorted(shuffled.chars, key=str) == sorted(alignment.chars, key=str)
+    assert ds.decode_with(alignment, vocab, [99, 10, 40]) == "的一□"
 
 
 def test_recovery_counts_exact_and_similar_matches(tiny):
@@ -118,6 +129,9 @@ def test_cipher_model_keeps_specials_and_layers():
     assert not torch.equal(scratch.get_input_embeddings().weight[ds.CLS], old[tiny.cls_id])
     with pytest.raises(ValueError, match="init must be"):
         ds.cipher_model("frequency", vocab, encoder_name="tiny")
+    # the model comes back on the device asked for (the step-0 evaluation and the zero-shot test run there)
+    placed = ds.cipher_model("rank-align", vocab, encoder_name="tiny", layers=2, reference=reference, device="meta")
+    assert {p.device.type for p in placed.parameters()} == {"meta"}
 
 
 def test_pair_tensors_truncate_longer_first_and_assemble_swaps():

@@ -39,3 +39,14 @@ def test_cached_computes_once_per_config(monkeypatch, tmp_path):
     monkeypatch.setenv("KEXUE_NO_CACHE", "1")
     cached("exp", {"b": 0.1}, compute)
     assert len(calls) == 3
+
+
+def test_cached_results_are_device_free_and_the_same_cold_and_warm(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
+    net = torch.nn.Linear(2, 2)
+    cold = cached("exp", {"k": 1}, lambda: {"net": net, "state": net.state_dict(), "xs": [torch.ones(2)]})
+    warm = cached("exp", {"k": 1}, lambda: pytest.fail("a warm run must not compute"))
+    assert cold["net"] is not net  # a CPU copy was stored and returned, not the live (maybe GPU) module
+    for result in (cold, warm):
+        assert all(t.device.type == "cpu" for t in result["state"].values()) and result["xs"][0].device.type == "cpu"
+        assert torch.equal(result["net"].weight, net.weight)

@@ -167,8 +167,6 @@ def test_segment_bad_and_trivial_inputs(tiny):
     for bad in [float("nan"), -0.5]:
         with pytest.raises(ValueError, match="threshold"):
             segment(tiny, "欧拉是一名数学家", threshold=bad, layer=-1)
-    with pytest.raises(ValueError, match="threshold= and layer="):
-        segment(tiny, "欧拉是一名数学家")
     with pytest.raises(TypeError):
         segment(tiny, list("欧拉"), threshold=1.0, layer=-1)
 
@@ -326,3 +324,21 @@ def test_calibrated_segmentation_beats_random_cuts_on_peoples_daily(offline_zh):
     gold = [s.words for s in test]
     ours, chance = word_prf(predicted, gold).f1, word_prf(baseline, gold).f1
     assert ours > chance + 0.1, (ours, chance)
+
+
+def test_segment_without_a_threshold_calibrates_any_model_once(tiny, tmp_path, monkeypatch, capsys):
+    """No stored calibration (any model but offline-zh): it is made on People's Daily dev once, then cached."""
+    import importlib
+
+    segment_module = importlib.import_module("kexue.probing.segment")  # the module, not the function
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
+    calls = []
+    real = segment_module.calibrate
+    monkeypatch.setattr(segment_module, "calibrate", lambda *a, **k: calls.append(1) or real(*a, **k))
+    words = segment(tiny, "欧拉是一名数学家")
+    assert "".join(words) == "欧拉是一名数学家" and len(calls) == 1
+    assert "calibrating on 120 People's Daily dev sentences" in capsys.readouterr().out
+    assert segment(tiny, "欧拉是一名数学家") == words and len(calls) == 1  # cached: not again
+    stored = segment_module.calibration(tiny)
+    assert 1 <= stored["layer"] <= tiny.num_layers and stored["sentences"] == 120
+

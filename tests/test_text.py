@@ -98,3 +98,20 @@ def test_batches_length_check():
 @pytest.fixture
 def tiny_mlm():
     return tiny_bert(mlm=True, seed=0)
+
+
+def test_padding_columns_are_cut_per_batch_and_the_classifier_gives_the_same_logits(tiny):
+    from kexue.text import MeanPoolClassifier, encode_texts, trim_padding
+
+    ids = encode_texts(tiny, ["欧拉是一名数学家", "好"], max_length=32)
+    wide = torch.nn.functional.pad(ids, (0, 20), value=tiny.pad_id)  # padded to a longer text of the data set
+    assert torch.equal(trim_padding(wide, tiny.pad_id), ids)
+    assert trim_padding(wide[1:], tiny.pad_id).shape[1] == 3  # [CLS] 好 [SEP]
+    classifier = MeanPoolClassifier(tiny.base, 2, tiny.pad_id).eval()
+    seen = []
+    handle = classifier.base.register_forward_pre_hook(lambda m, a, k: seen.append(k["input_ids"].shape[1]),
+                                                       with_kwargs=True)
+    with torch.no_grad():
+        assert torch.allclose(classifier(wide), classifier(ids), atol=1e-6)
+    handle.remove()
+    assert seen == [ids.shape[1], ids.shape[1]]

@@ -486,11 +486,13 @@ def linear_classifier(
     x: torch.Tensor, y: torch.Tensor, *, prior: torch.Tensor, tau: float = 0.0, steps: int = 500, lr: float = 0.05,
     seed: int = 0,
 ) -> nn.Linear:
-    """Softmax regression (one linear layer) on all of (x, y) at once, trained by :func:`fit` with τ (0: ERM)."""
+    """Softmax regression (one linear layer) on all of (x, y) at once, trained by :func:`fit` with τ (0: ERM).
+
+    Returned on the CPU, where its 2-D decision regions are drawn, wherever it was trained."""
     seed_everything(seed)
     model = nn.Linear(x.shape[1], len(prior))
     fit(model, x, y, prior=prior, tau=tau, steps=steps, batch_size=len(y), lr=lr, seed=seed, progress=False)
-    return model.eval()
+    return model.cpu().eval()
 
 
 def _labels_numpy(labels: Tensorish) -> np.ndarray:

@@ -178,7 +178,7 @@ def segment_scores(
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     check_metric(metric)
     if layers is None and layer is None:
-        layer = calibration(encoder)["layer"]
+        layer = calibration(encoder, metric)["layer"]
     wanted = resolve_layers(encoder, layer, layers)
     units, joinable = split_units(text)
     s = np.full((len(wanted), max(len(units) - 1, 0)), np.nan)
@@ -197,15 +197,38 @@ def _stored() -> dict:
     return json.loads(CALIBRATION_FILE.read_text(encoding="utf-8")) if CALIBRATION_FILE.exists() else {}
 
 
-def calibration(encoder: Encoder) -> dict:
-    """The stored calibration of ``encoder.name`` (layer, threshold, metric, dev F1), or a ValueError."""
-    table = _stored()
-    if encoder.name not in table:
-        raise ValueError(
-            f"no segmentation calibration for encoder {encoder.name!r} (calibrated: {sorted(table)}): pass "
-            "threshold= and layer= explicitly, or run calibrate(encoder, gold_word_lists) to choose them"
-        )
-    return table[encoder.name]
+def calibration(encoder: Encoder, metric: str = "euclidean") -> dict:
+    """The calibration (layer, threshold, metric, dev F1) of ``encoder`` for ``metric``: the one shipped in
+    ``calibration.json`` (``offline-zh``), else one made now as :func:`recalibrate` makes it -- on 120 People's
+    Daily dev sentences -- once per model, and kept in the artifact cache (keyed by the model's name, its
+    configuration and a digest of its weights)."""
+    stored = _stored().get(encoder.name)
+    if stored is not None and stored["metric"] == metric:
+        return stored
+    from ..artifacts import cached
+    from ..data.peoples_daily import sample_sentences
+
+    config = {"model": encoder.name, "architecture": encoder.model.config.to_json_string(),
+              "weights": _weights_digest(encoder), "metric": metric, "sentences": 120}
+
+    def compute() -> dict:
+        print(f"kexue: no stored segmentation calibration for {encoder.name!r} ({metric}); calibrating on 120 "
+              "People's Daily dev sentences (once: the result is cached)")
+        return calibrate(encoder, sample_sentences("dev", 120, min_chars=8, max_chars=30), metric=metric)
+
+    return cached("segmentation-calibration", config, compute)
+
+
+def _weights_digest(encoder: Encoder) -> str:
+    """A short digest of the encoder's weights: a few values of every parameter tensor."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with torch.no_grad():
+        for name, tensor in encoder.model.state_dict().items():
+            flat = tensor.detach().flatten()
+            digest.update(name.encode() + flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def segment(
@@ -218,16 +241,15 @@ def segment(
 ) -> list[str]:
     """Words of ``text``: adjacent units are joined where s_i >= ``threshold``.
 
-    ``threshold``/``layer`` left as None come from the encoder's calibration (:func:`calibrate`); a
-    threshold is on the scale of its layer's distances, so change both or neither. Empty or whitespace-only
-    text gives ``[]``; punctuation is always a word of its own.
+    ``threshold``/``layer`` left as None come from the encoder's calibration (:func:`calibration`: shipped for
+    ``offline-zh``, made once and cached for any other model); a threshold is on the scale of its layer's
+    distances, so change both or neither. Empty or whitespace-only text gives ``[]``; punctuation is always a
+    word of its own.
     """
     if threshold is not None and not threshold >= 0:
         raise ValueError(f"threshold must be a number >= 0 (a distance), got {threshold}")
     if threshold is None or layer is None:
-        stored = calibration(encoder)
-        if stored["metric"] != metric:
-            raise ValueError(f"the calibration of {encoder.name!r} is for metric {stored['metric']!r}, not {metric!r}")
+        stored = calibration(encoder, metric)
         threshold = stored["threshold"] if threshold is None else threshold
         layer = stored["layer"] if layer is None else layer
     units, s = segment_scores(encoder, text, layer, metric=metric, window=window)
