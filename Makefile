@@ -16,6 +16,18 @@ BOOK_OUT := --path-output _build/$(PROFILE)
 endif
 # Only the full profile downloads models (from the Hugging Face Hub); the others must work offline.
 HF_OFFLINE := $(if $(filter full,$(PROFILE)),0,1)
+# The full profile's cells run for hours on a GPU: its build reads a copy of _config.yml without the per-cell
+# timeout, and warns first when the torch in .venv sees no GPU (KEXUE_MODEL may name a local model folder).
+ifeq ($(PROFILE),full)
+BOOK_CONFIG := --config _build/full/_config.yml
+define full_profile_checks
+	@$(PY) -c "import torch, sys; sys.exit(not torch.cuda.is_available())" || echo "make: WARNING: the torch in \
+	  .venv ($$($(PY) -c 'import torch; print(torch.__version__)')) sees no GPU, so PROFILE=full runs on the CPU for \
+	  many hours. Install a CUDA build of torch into .venv (see pytorch.org), or use PROFILE=book." >&2
+	@mkdir -p _build/full && $(PY) -c "import yaml; c = yaml.safe_load(open('_config.yml')); \
+	  c['execute']['timeout'] = -1; yaml.safe_dump(c, open('_build/full/_config.yml', 'w'))"
+endef
+endif
 
 # Debian packages each command needs: a CJK font (figures), Fashion-MNIST (image chapters), Chromium (browser
 # tests). tools/system-packages installs the missing ones (as root, else with `sudo -n`, else it stops and
@@ -70,8 +82,9 @@ test: $(VENV_OK) system-test check-notebooks
 	KEXUE_PROFILE=smoke HF_HUB_OFFLINE=1 $(PY) -m pytest tests/ --nbmake notebooks/
 
 book: $(VENV_OK) system-book
+	$(full_profile_checks)
 	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=$(HF_OFFLINE) PLOTLY_RENDERER=plotly_mimetype+notebook \
-	  .venv/bin/jupyter-book build . -W -n --keep-going $(BOOK_OUT)
+	  .venv/bin/jupyter-book build . -W -n --keep-going $(BOOK_OUT) $(BOOK_CONFIG)
 
 clean:
 	rm -rf _build
