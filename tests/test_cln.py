@@ -6,9 +6,10 @@ import torch
 from kexue import tiny_bert
 from kexue.cln import (
     ConditionalEncoder, ConditionalLayerNorm, MatchingConfig, build_matcher, conditional_loss, convert_layernorms,
-    f1, keep_first_layers, matching_run, matching_scores, predict, swap_criterion,
+    f1, matching_run, matching_scores, predict, swap_criterion,
 )
 from kexue.data.matching import OTHER_ARTICLE, RELATED, SAME_ARTICLE
+from kexue.layers import keep_first_layers
 from kexue.text import encode_pairs
 
 PAIRS = [("今天天气很好", "明天会下雨吗"), ("人民日报", "新华社北京一月一日电"), ("好", "坏"),
@@ -83,8 +84,8 @@ def test_bad_conditions_are_refused():
         encoder.base(input_ids=ids, attention_mask=mask)  # converted in place: a bare call has no condition
     with pytest.raises(ValueError, match="no nn.LayerNorm"):
         convert_layernorms(encoder.base)
-    with pytest.raises(ValueError, match="num_layers"):
-        keep_first_layers(tiny_bert(layers=2), 3)
+    with pytest.raises(ValueError, match="has 2 transformer layers and 3 were asked for.*KEXUE_MODEL"):
+        keep_first_layers(tiny_bert(layers=2).model, 3)
 
 
 def test_pair_path_truncates_longer_text_first_and_refuses_empty_text(tiny):

@@ -198,5 +198,5 @@ def test_first_layers_equals_the_truncated_forward(tiny):
         expected = tiny.base(input_ids=x, output_hidden_states=True).hidden_states[2]
         torch.testing.assert_close(short(input_ids=x).last_hidden_state, expected)
     assert len(tiny.base.encoder.layer) == 4  # the original is untouched
-    with pytest.raises(ValueError, match="num_layers"):
+    with pytest.raises(ValueError, match="4 transformer layers and 0 were asked for: ask for 1..4$"):
         first_layers(tiny.base, 0)

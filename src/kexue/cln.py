@@ -32,6 +32,7 @@ from torch import nn
 
 from .artifacts import cached
 from .data.matching import OTHER_ARTICLE, RELATED, SAME_ARTICLE, TASKS, MatchPair, load_matching
+from .layers import keep_first_layers
 from .models import Encoder, load_encoder
 from .runtime import seed_everything
 from .text import MeanPoolClassifier, batches, encode_pairs, prune_vocab
@@ -145,16 +146,6 @@ class ConditionalEncoder(nn.Module):
         """W_γ c_t and W_β c_t for every task t and every conditional LayerNorm: shape (K, norms, 2, hidden)."""
         c = self.embedding.weight
         return torch.stack([torch.stack(norm.shifts(c), 1) for norm in self.norms], 1).cpu()
-
-
-def keep_first_layers(encoder: Encoder, num_layers: int) -> Encoder:
-    """Drop the transformer layers after the first ``num_layers`` of ``encoder`` (in place; cheaper fine-tuning)."""
-    layers = encoder.base.encoder.layer
-    if not 1 <= num_layers <= len(layers):
-        raise ValueError(f"num_layers must be in 1..{len(layers)}, got {num_layers}")
-    encoder.base.encoder.layer = nn.ModuleList(list(layers)[:num_layers])
-    encoder.model.config.num_hidden_layers = num_layers
-    return encoder
 
 
 def swap_criterion(task: torch.Tensor) -> torch.Tensor:
@@ -280,7 +271,8 @@ def _optimizer(model: MeanPoolClassifier, lr: float, head_lr: float, cond_lr: fl
 
 def _compute(config: MatchingConfig, device: str | torch.device | None, progress: bool) -> MatchingResult:
     seed_everything(config.seed)
-    encoder = keep_first_layers(load_encoder(config.model, device=device), config.layers)
+    encoder = load_encoder(config.model, device=device)
+    keep_first_layers(encoder.model, config.layers)
     splits = {name: load_matching(name, n, seed=config.data_seed) for name, n in
               (("train", config.per_task), ("dev", config.dev_per_task), ("test", config.test_per_task))}
     tensors = {name: _pair_tensors(encoder, pairs, config.max_length) for name, pairs in splits.items()}

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from transformers import BertConfig, BertForMaskedLM
 
+from .layers import keep_first_layers
 from .models import Encoder, load_masked_lm, mean_pool
 from .runtime import pick_device
 from .text import IGNORE, batches, mask_tokens, truncate_pair
@@ -223,14 +224,6 @@ def plaintext_alignment(vocab: CipherVocab, cipher: Cipher, encoder: Encoder) ->
 
 
 # -- the model ------------------------------------------------------------------------------------------------
-def _keep_layers(model: BertForMaskedLM, layers: int) -> None:
-    stack = model.bert.encoder.layer
-    if not 1 <= layers <= len(stack):
-        raise ValueError(f"layers must be in 1..{len(stack)}, got {layers}")
-    model.bert.encoder.layer = torch.nn.ModuleList(list(stack)[:layers])
-    model.config.num_hidden_layers = layers
-
-
 def reembed(model: BertForMaskedLM, rows: torch.Tensor) -> BertForMaskedLM:
     """Replace the token embedding by ``E[rows]`` (rows may repeat) and the tied MLM output layer (and its bias)
     by the same rows: token t of the new vocabulary starts as row ``rows[t]`` of the old one."""
@@ -277,7 +270,7 @@ def cipher_model(init: str, vocab: CipherVocab, *, encoder_name: str = "offline-
                 raise ValueError(f"{init} needs reference character counts (e.g. char_counts(open corpus texts))")
             alignment = (rank_alignment(vocab, reference, encoder) if init == "rank-align"
                          else random_alignment(vocab, reference, encoder, seed=seed))
-        _keep_layers(model, layers)
+        keep_first_layers(model, layers)
         reembed(model, alignment.rows)
     return model.to(device).train()
 

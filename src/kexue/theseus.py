@@ -32,6 +32,7 @@ from torch import nn
 
 from . import artifacts
 from .data import load_reviews
+from .layers import check_depth, find_layers, layers_path_of, set_num_layers
 from .models import load_encoder
 from .text import MeanPoolClassifier, batches, encode_texts, prune_vocab
 from .train import History, accuracy, cross_entropy_loss, train
@@ -61,36 +62,6 @@ def layer_groups(num_layers: int, num_modules: int) -> list[list[int]]:
     return groups
 
 
-def layers_path_of(model: nn.Module, layers_path: str | None = None) -> str:
-    """Dotted name of the model's list of transformer layers, checked.
-
-    By default the one ``nn.ModuleList`` whose name ends in ``encoder.layer`` (BERT, RoBERTa, ELECTRA, ...); other
-    architectures name theirs with ``layers_path`` (e.g. ``"transformer.layer"`` for DistilBERT).
-    """
-    if layers_path is None:
-        names = [name for name, m in model.named_modules()
-                 if isinstance(m, nn.ModuleList) and (name == "encoder.layer" or name.endswith(".encoder.layer"))]
-        if len(names) != 1:
-            found = "no" if not names else f"{len(names)} ({names})"
-            raise ValueError(
-                f"{type(model).__name__} has {found} 'encoder.layer' list of transformer layers; pass "
-                "layers_path='...' naming the nn.ModuleList of its layers (e.g. 'transformer.layer')")
-        return names[0]
-    try:
-        layers = model.get_submodule(layers_path)
-    except AttributeError:
-        raise ValueError(f"{type(model).__name__} has no submodule {layers_path!r} (layers_path)") from None
-    if not isinstance(layers, nn.ModuleList):
-        raise ValueError(f"{layers_path!r} in {type(model).__name__} is not an nn.ModuleList of layers")
-    return layers_path
-
-
-def find_layers(model: nn.Module, layers_path: str | None = None) -> tuple[nn.Module, str]:
-    """(parent module, attribute name) of the model's list of transformer layers (see :func:`layers_path_of`)."""
-    parent_path, _, attribute = layers_path_of(model, layers_path).rpartition(".")
-    return model.get_submodule(parent_path), attribute
-
-
 def _embeddings_owner(model: nn.Module, layers_path: str) -> str | None:
     """Dotted name of the nearest module above the layer list that has an ``embeddings`` module (None if none)."""
     parts = layers_path.split(".")[:-1]
@@ -99,13 +70,6 @@ def _embeddings_owner(model: nn.Module, layers_path: str) -> str | None:
         if isinstance(getattr(model.get_submodule(name), "embeddings", None), nn.Module):
             return name
     return None
-
-
-def _set_num_layers(model: nn.Module, num_layers: int) -> None:
-    for module in model.modules():
-        config = getattr(module, "config", None)
-        if config is not None and hasattr(config, "num_hidden_layers"):
-            config.num_hidden_layers = num_layers
 
 
 def _check_rate(p: float) -> float:
@@ -223,7 +187,7 @@ def keep_layers(model: nn.Module, layers: Sequence[nn.Module], *, embeddings: nn
         for module in layer.modules():
             if hasattr(module, "layer_idx"):
                 module.layer_idx = i
-    _set_num_layers(smaller, len(replacement))
+    set_num_layers(smaller, len(replacement))
     return smaller.requires_grad_(True)
 
 
@@ -232,8 +196,7 @@ def first_layers(model: nn.Module, num_layers: int, *, layers_path: str | None =
     baseline of the article)."""
     parent, attribute = find_layers(model, layers_path)
     layers = getattr(parent, attribute)
-    if not 1 <= num_layers <= len(layers):
-        raise ValueError(f"num_layers must be in 1..{len(layers)}, got {num_layers}")
+    check_depth(model, len(layers), num_layers)
     return keep_layers(model, list(layers)[:num_layers], layers_path=layers_path)
 
 
