@@ -235,13 +235,6 @@ def test_embedded_widgets_render(visit, name):
     assert drawn == views, f"{name}: {drawn} of {views} embedded widget views drawn"
 
 
-def test_the_threshold_slider_is_drawn(visit):
-    page = visit("book/perturbed-masking").page
-    slider = page.locator(".jupyter-widgets.widget-slider")
-    slider.first.wait_for(state="visible", timeout=10000)
-    assert slider.first.locator(".noUi-handle, .slider-container, input").count() > 0
-
-
 def _cjk_fonts(v: Visit, limit: int = 12) -> list[tuple[str, int, dict[str, int]]]:
     """For up to ``limit`` elements whose own text has CJK characters: (text, CJK count, {font: glyphs})
     as Chromium reports the platform fonts it drew them with."""
@@ -341,3 +334,62 @@ def test_summary_page_repeats_every_chapter_table(visit):
     assert expected, "no chapter shows an 'article says / we measured' table"
     assert [_claims(t) for t in pasted] == expected
     assert summary.locator(".kexue-claims").count() == len(expected)
+
+
+def _probe_view(visit, index: int = -1):
+    page = visit("book/perturbed-masking").page
+    views = page.locator(".kexue-probe")
+    assert views.count() >= 3, "the chapter shows the article's two sentences and a held-out one"
+    view = views.nth(index)
+    view.scroll_into_view_if_needed()
+    return page, view
+
+
+def _slide(view, name: str, value: int) -> None:
+    view.locator(f"input.{name}").evaluate("(el, v) => { el.value = v; el.dispatchEvent(new Event('input')); }",
+                                           value)
+
+
+def test_probe_view_threshold_slider_recuts_the_words_and_scores_them(visit):
+    page, view = _probe_view(visit)
+    words = lambda: view.locator(".seg-row").first.locator(".seg-word").all_text_contents()  # noqa: E731
+    f1 = lambda: view.locator(".seg-f1").text_content()  # noqa: E731
+    before, before_f1 = words(), f1()
+    _slide(view, "threshold", 0)  # every scored pair at or above the lowest score: joined
+    low = words()
+    _slide(view, "threshold", 1000)  # only the highest pair joined
+    high = words()
+    assert len(low) < len(before) < len(high) or low != high, (low, before, high)
+    assert "".join(low) == "".join(high) == "".join(before)
+    assert f1() != before_f1 or low != before
+
+
+def test_probe_view_layer_slider_moves_matrix_segmentation_and_tree_together(visit):
+    page, view = _probe_view(visit)
+    state = """v => [[...v.querySelectorAll('.heat-cell')].map(c => c.getAttribute('fill')).join(),
+                    [...v.querySelectorAll('.seg-svg rect')].map(r => r.getAttribute('height')).join(),
+                    [...v.querySelectorAll('.tree-node')].map(n => n.getAttribute('data-label')).join()]"""
+    _slide(view, "layer", 0)
+    first = view.evaluate(state)
+    _slide(view, "layer", int(view.locator("input.layer").get_attribute("max")))
+    last = view.evaluate(state)
+    assert [a != b for a, b in zip(first, last)] == [True, True, True], "each panel follows the layer"
+
+
+def test_probe_view_hover_shows_the_numbers_of_nodes_and_arcs(visit):
+    page, view = _probe_view(visit)
+    tip = view.locator(".kexue-tooltip")
+    node = view.locator(".tree-node").first
+    node.hover()
+    tip.wait_for(state="visible", timeout=5000)
+    assert "units" in tip.text_content() and ("gain" in tip.text_content() or "cost" in tip.text_content())
+    view.locator("select.decoder").select_option("eisner")
+    arc = view.locator(".dep-arc").nth(0)
+    arc.scroll_into_view_if_needed()
+    box = arc.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 1)  # the top of the arc: on its stroke
+    page.wait_for_function("t => t.style.display === 'block' && t.textContent.startsWith('head ')",
+                           arg=tip.element_handle(), timeout=5000)
+    assert re.match(r"head \S+ → dependent \S+: score [0-9.]+", tip.text_content()), tip.text_content()
+    arcs = view.locator(".dep-arc").count()
+    assert arcs == view.evaluate("v => v.querySelectorAll('.tree-svg text').length") - 1  # one per word, ROOT aside

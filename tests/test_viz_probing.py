@@ -10,14 +10,12 @@ import pytest  # noqa: E402
 from matplotlib.patches import FancyArrowPatch  # noqa: E402
 
 from kexue.viz.probing import (  # noqa: E402
-    draw_constituency,
-    draw_dependency,
     impact_heatmap,
     segmentation_figure,
     segmentation_text,
     show_segmentation,
-    threshold_slider,
 )
+from kexue.viz.trees import draw_constituency, draw_dependency  # noqa: E402
 
 CHARS = list("我爱北京天安门")
 WORDS = ["我", "爱", "北京", "天安门"]
@@ -129,23 +127,6 @@ def test_show_segmentation_html():
         show_segmentation(["我"], gold=["你"])
 
 
-def test_threshold_slider_updates():
-    box = threshold_slider(UNITS, layer_scores={11: SCORES, 12: SCORES[::-1]}, gold_words=WORDS)
-    (picker, slider), output = box.children[0].children, box.children[1]
-    assert list(picker.options) == [11, 12] and "<img" in output.value
-    slider.value = 0.05
-    assert "我爱北京天安门" in output.value  # everything joined at a low threshold
-    slider.value = 0.5
-    before = output.value
-    assert "天安门" in before and "F1 1.00" in before
-    picker.value = 12
-    assert output.value != before
-    single = threshold_slider(UNITS, SCORES, threshold=0.5)
-    assert len(single.children[0].children) == 1
-    with pytest.raises(ValueError, match="exactly one"):
-        threshold_slider(UNITS, SCORES, layer_scores={1: SCORES})
-
-
 # ------------------------------------------------------------------------------------- trees
 
 
@@ -162,7 +143,7 @@ def test_draw_constituency():
     assert offsets[0].tolist() == [np.mean([0.5, np.mean([2.5, 5.0])]), 0.0]  # the root on top
     with pytest.raises(ValueError, match="exactly once"):
         draw_constituency((0, (1, 1)), list("abc"))
-    with pytest.raises(ValueError, match="not a token index"):
+    with pytest.raises(ValueError, match="not a unit index"):
         draw_constituency((0, 5), list("ab"))
 
 
@@ -179,14 +160,6 @@ def test_draw_dependency():
         draw_dependency([2, 0, 2], list("abc"))
     with pytest.raises(ValueError, match="heads\\[0\\]"):
         draw_dependency([0, 2, 0], list("ab"))
-
-
-def test_threshold_slider_ignores_never_joined_pairs():
-    scores = [0.2, float("nan"), 0.9, 0.3, 0.8, 0.7]  # NaN: a pair next to punctuation, never joined
-    slider = threshold_slider(UNITS, scores)
-    control = slider.children[0].children[0]
-    assert np.isfinite([control.min, control.max, control.value]).all()
-    assert control.min == 0.2 and control.max == 0.9
 
 
 def test_segmentation_by_layer_draws_one_line_per_baseline():

@@ -23,37 +23,52 @@ Tree = Union[int, tuple["Tree", ...]]
 
 
 # -- constituency ---------------------------------------------------------------------------------------
-def _top_down(F: np.ndarray, offset: int, pick: Callable[[np.ndarray], int]) -> Tree:
-    """Split the span whose block of f is F at x_k = pick(F), recursing into both sides."""
+def _top_down(F: np.ndarray, offset: int, pick: Callable[[np.ndarray], tuple[int, float]],
+              splits: dict | None = None) -> Tree:
+    """Split the span whose block of f is F at x_k, (k, score) = pick(F), recursing into both sides; each
+    split goes into ``splits`` as (start, end) -> (offset + k, score)."""
     m = len(F)
     if m == 1:
         return offset
-    k = pick(F)
-    left = _top_down(F[:k, :k], offset, pick)
+    k, score = pick(F)
+    if splits is not None:
+        splits[(offset, offset + m)] = (offset + k, float(score))
+    left = _top_down(F[:k, :k], offset, pick, splits)
     if k == m - 1:
         return (left, offset + k)
-    return (left, (offset + k, _top_down(F[k + 1 :, k + 1 :], offset + k + 1, pick)))
+    return (left, (offset + k, _top_down(F[k + 1 :, k + 1 :], offset + k + 1, pick, splits)))
+
+
+def su_gains(F: np.ndarray) -> np.ndarray:
+    """Su's gain of each split k = 1..m-2 of a block F: mean(F[:k,:k]) + mean(F[k:,k:]) - mean(F[:k,k:])
+    - mean(F[k:,:k]) (a pair, m = 2, has the one split k = 1 and gain 0)."""
+    m = len(F)
+    if m == 2:
+        return np.zeros(1)
+    return np.array([F[:k, :k].mean() + F[k:, k:].mean() - F[:k, k:].mean() - F[k:, :k].mean()
+                     for k in range(1, m - 1)])
+
+
+def _su_pick(F: np.ndarray) -> tuple[int, float]:
+    gains = su_gains(F)
+    best = int(np.argmax(gains))
+    return 1 + best, gains[best]
 
 
 def su_split(F: np.ndarray) -> int:
-    """Su's k in 1..m-2 maximising mean(F[:k,:k]) + mean(F[k:,k:]) - mean(F[:k,k:]) - mean(F[k:,:k]).
-
-    The blocks put x_k on the right; a pair splits at k = 1 (his code: ``[w0, [w1]]``).
-    """
-    m = len(F)
-    if m == 2:
-        return 1
-    gain = [F[:k, :k].mean() + F[k:, k:].mean() - F[:k, k:].mean() - F[k:, :k].mean() for k in range(1, m - 1)]
-    return 1 + int(np.argmax(gain))
+    """Su's k in 1..m-2 maximising :func:`su_gains`. The blocks put x_k on the right; a pair splits at k = 1
+    (his code: ``[w0, [w1]]``)."""
+    return _su_pick(F)[0]
 
 
-def su_tree(f: np.ndarray) -> Tree:
-    """Su's top-down tree: units inside a part affect each other more than units across parts."""
-    return _top_down(np.asarray(f, dtype=float), 0, su_split)
+def su_tree(f: np.ndarray, splits: dict | None = None) -> Tree:
+    """Su's top-down tree: units inside a part affect each other more than units across parts. ``splits``, a
+    dict, receives every split: (start, end) -> (unit where the right part starts, its gain)."""
+    return _top_down(np.asarray(f, dtype=float), 0, _su_pick, splits)
 
 
-def mart_split(D: np.ndarray) -> int:
-    """MART's k in 1..m-1 minimising, over the distance matrix D (LividWo's ``find_best_cut``),
+def mart_costs(D: np.ndarray) -> np.ndarray:
+    """MART's cost of each split k = 1..m-1 over the distance matrix D (LividWo's ``find_best_cut``),
 
         sum(D[:k,:k]) / 2k + sum(D[k+1:,k+1:]) / 2(m-k) - (sum(D[:k,k+1:]) + sum(D[k+1:,:k])) / k(m-k),
 
@@ -62,13 +77,23 @@ def mart_split(D: np.ndarray) -> int:
     and on two clean blocks the split lands one unit early (the left block's last unit heads the right part).
     """
     m = len(D)
-    cost = [
+    return np.array([
         D[:k, :k].sum() / (2 * k)
         + D[k + 1 :, k + 1 :].sum() / (2 * (m - k))
         - (D[:k, k + 1 :].sum() + D[k + 1 :, :k].sum()) / (k * (m - k))
         for k in range(1, m)
-    ]
-    return 1 + int(np.argmin(cost))
+    ])
+
+
+def _mart_pick(D: np.ndarray) -> tuple[int, float]:
+    costs = mart_costs(D)
+    best = int(np.argmin(costs))
+    return 1 + best, costs[best]
+
+
+def mart_split(D: np.ndarray) -> int:
+    """MART's k in 1..m-1 minimising :func:`mart_costs`."""
+    return _mart_pick(D)[0]
 
 
 def mart_distances(f: np.ndarray) -> np.ndarray:
@@ -80,9 +105,10 @@ def mart_distances(f: np.ndarray) -> np.ndarray:
     return D
 
 
-def mart_tree(f: np.ndarray) -> Tree:
-    """The paper's MART tree from an impact matrix f: :func:`mart_split` on :func:`mart_distances` (f)."""
-    return _top_down(mart_distances(f), 0, mart_split)
+def mart_tree(f: np.ndarray, splits: dict | None = None) -> Tree:
+    """The paper's MART tree from an impact matrix f: :func:`mart_split` on :func:`mart_distances` (f);
+    ``splits`` as in :func:`su_tree`, with MART's cost as the score."""
+    return _top_down(mart_distances(f), 0, _mart_pick, splits)
 
 
 def leaves(tree: Tree) -> list[int]:

@@ -4,39 +4,30 @@ Each function takes plain numpy arrays / lists and shows one thing with one call
 
 - ``impact_heatmap``: the token-to-token impact matrix f(i, j), interactive (plotly): hover a cell,
   slide through layers, switch between character and word level, all in the browser.
-- ``segmentation_figure`` / ``show_segmentation`` / ``threshold_slider``: unsupervised word
-  segmentation from adjacent scores, as a bar chart, as coloured text, and as a live widget.
-- ``draw_constituency`` / ``draw_dependency``: the trees that the impact matrix induces.
+- ``segmentation_figure`` / ``show_segmentation``: unsupervised word segmentation from adjacent scores, as
+  a bar chart and as coloured text.
+- ``segmentation_by_layer``: held-out word F1 per layer against the baselines.
+
+The trees are drawn by :mod:`kexue.viz.trees`; :mod:`kexue.viz.probe_view` puts matrix, segmentation and
+trees in one client-side view, and :mod:`kexue.viz.explore` is the live explorer for any sentence.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from matplotlib.patches import FancyArrowPatch
-from matplotlib.path import Path
 
 from ..probing.metrics import word_prf
-from ..probing.segment import join_units
-from ..probing.trees import is_tree
 from .style import use_cjk_font
-
-# A tree is a token index (leaf) or a tuple of subtrees.
-Tree = Union[int, tuple["Tree", ...]]
 
 JOIN_COLOR = "#4c78a8"  # adjacent units glued into one word
 CUT_COLOR = "#e45756"  # a word boundary
 GOLD_COLOR = "#555555"
-ARC_COLOR = "#34495e"
-ROOT_COLOR = "#e45756"
 
 
 # ----------------------------------------------------------------------------- impact heatmap
@@ -380,208 +371,6 @@ def _gold_gaps(units: list[str], gold_words: Sequence[str]) -> set[int]:
     boundaries = {end for _, end in _spans(gold_words)}
     ends = np.cumsum([len(u) for u in units]).tolist()
     return {i for i, end in enumerate(ends[:-1]) if end in boundaries}
-
-
-def threshold_slider(
-    units: Sequence[str],
-    scores: Sequence[float] | None = None,
-    gold_words: Sequence[str] | None = None,
-    layer_scores: Mapping[Any, Sequence[float]] | None = None,
-    *,
-    threshold: float | None = None,
-):
-    """A live widget: drag the threshold (and pick a layer) to re-segment the sentence.
-
-    Give ``scores`` for one set of adjacent scores, or ``layer_scores`` (layer -> scores)
-    for a layer dropdown. Shows ``segmentation_figure`` and ``show_segmentation`` below the
-    controls. Needs a live kernel (Jupyter, Colab) to react; returns the ipywidgets VBox,
-    whose ``children`` are (controls HBox, output HTML).
-    """
-    import ipywidgets as widgets
-
-    if (scores is None) == (layer_scores is None):
-        raise ValueError("give exactly one of scores or layer_scores (a dict layer -> scores)")
-    options = dict(layer_scores) if layer_scores is not None else {None: scores}
-    if not options:
-        raise ValueError("layer_scores is empty")
-    options = {k: _check_scores(units, v)[1] for k, v in options.items()}
-    units = [str(u) for u in units]
-    if gold_words is not None:
-        _gold_gaps(units, gold_words)  # fail now, not inside a callback
-
-    everything = np.concatenate(list(options.values())) if len(units) > 1 else np.zeros(1)
-    finite = everything[np.isfinite(everything)]  # NaN marks pairs that are never joined
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-    if high <= low:
-        high = low + 1.0
-    first = next(iter(options.values()))
-    start = float(np.nanmean(first)) if threshold is None and np.isfinite(first).any() else threshold
-    slider = widgets.FloatSlider(
-        value=float(np.clip(start if start is not None else low, low, high)),
-        min=low,
-        max=high,
-        step=(high - low) / 200,
-        description="threshold",
-        readout_format=".3f",
-        continuous_update=False,
-        layout=widgets.Layout(width="420px"),
-    )
-    controls: list = [slider]
-    picker = None
-    if layer_scores is not None:
-        picker = widgets.Dropdown(options=list(options), description="layer",
-                                  layout=widgets.Layout(width="180px"))
-        controls.insert(0, picker)
-    output = widgets.HTML()
-
-    def render(_change: Any = None) -> None:
-        values = options[picker.value] if picker is not None else options[None]
-        t = slider.value
-        fig = Figure(figsize=(min(max(6.0, 0.42 * len(units) + 1.5), 14.0), 3.0), dpi=100)
-        segmentation_figure(units, values, t, gold_words, ax=fig.add_subplot())
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", bbox_inches="tight")
-        image = base64.b64encode(buffer.getvalue()).decode("ascii")
-        words = join_units(units, values >= t)
-        output.value = (
-            f'<img src="data:image/png;base64,{image}" style="max-width:100%"/>'
-            + _segmentation_html(words, None if gold_words is None else list(gold_words))
-        )
-
-    slider.observe(render, names="value")
-    if picker is not None:
-        picker.observe(render, names="value")
-    render()
-    return widgets.VBox([widgets.HBox(controls), output])
-
-
-# ------------------------------------------------------------------------------------- trees
-
-
-def draw_constituency(tree: Tree, tokens: Sequence[str], ax: Axes | None = None) -> Axes:
-    """Draw a constituency tree top-down, tokens at the leaves in sentence order.
-
-    ``tree`` is nested tuples of token indices, e.g. ``((0, 1), (2, (3, 4)))``; every index
-    0..n-1 must appear once. Each internal node (tuple) is a dot at the mean x of its children,
-    at a height set by its depth; leaves sit on one bottom row.
-    """
-    tokens = [str(t) for t in tokens]
-    nodes: list[tuple[float, int]] = []  # (x, depth) of each internal node
-    edges: list[tuple[int, float, int | None]] = []  # (parent node, child x, child depth or None)
-    seen: list[int] = []
-
-    def place(node: Any, depth: int) -> float:
-        if isinstance(node, (int, np.integer)) and not isinstance(node, bool):
-            if not 0 <= node < len(tokens):
-                raise ValueError(f"leaf {node} is not a token index (0..{len(tokens) - 1})")
-            seen.append(int(node))
-            return float(node)
-        if not isinstance(node, (tuple, list)) or len(node) == 0:
-            raise ValueError(
-                f"a tree node must be a token index or a non-empty tuple, got {node!r}"
-            )
-        index = len(nodes)
-        nodes.append((0.0, depth))
-        xs = []
-        for child in node:
-            x = place(child, depth + 1)
-            is_leaf = not isinstance(child, (tuple, list))
-            edges.append((index, x, None if is_leaf else depth + 1))
-            xs.append(x)
-        nodes[index] = (float(np.mean(xs)), depth)
-        return nodes[index][0]
-
-    place(tree, 0)
-    if sorted(seen) != list(range(len(tokens))):
-        missing = sorted(set(range(len(tokens))) - set(seen))
-        repeated = sorted({i for i in seen if seen.count(i) > 1})
-        raise ValueError(
-            f"the tree's leaves must be each token index 0..{len(tokens) - 1} exactly once "
-            f"(missing {missing}, repeated {repeated})"
-        )
-
-    use_cjk_font()
-    bottom = max((d for _, d in nodes), default=0) + 1
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(
-            figsize=(min(max(4.0, 0.55 * len(tokens) + 1), 18.0), min(1.0 + 0.4 * bottom, 6.0))
-        )
-    for parent, x, depth in edges:
-        px, pd = nodes[parent]
-        ax.plot([px, x], [-pd, -(bottom if depth is None else depth)],
-                color=ARC_COLOR, lw=1.2, zorder=1)
-    if nodes:
-        ax.scatter([x for x, _ in nodes], [-d for _, d in nodes], s=28, color=ARC_COLOR,
-                   zorder=2, gid="nodes")
-    for i, token in enumerate(tokens):
-        ax.text(i, -bottom - 0.12, token, ha="center", va="top", fontsize=12, gid="leaf")
-    ax.set_xlim(-0.7, len(tokens) - 0.3)
-    ax.set_ylim(-bottom - 0.9, 0.4)
-    ax.set_axis_off()
-    return ax
-
-
-def draw_dependency(
-    heads: Sequence[int],
-    tokens: Sequence[str],
-    ax: Axes | None = None,
-    root_label: str = "ROOT",
-) -> Axes:
-    """Draw a dependency tree: tokens on a line, arcs above from each head to its dependent.
-
-    Convention: ``heads`` has length n + 1 with ``heads[0] = -1``; for d = 1..n, ``heads[d]``
-    is the head of token d (``tokens[d - 1]``), and 0 means the root. Arcs rise with their
-    length; the arrow head points at the dependent; the root arc starts at a ROOT node.
-    """
-    tokens = [str(t) for t in tokens]
-    heads = _check_heads(heads, len(tokens))
-    use_cjk_font()
-    longest = max((abs(heads[d] - d) for d in range(1, len(heads))), default=1)
-    rise = 0.5  # arc peak height per token of distance
-    if ax is None:
-        import matplotlib.pyplot as plt
-
-        _, ax = plt.subplots(
-            figsize=(min(max(4.0, 0.7 * (len(tokens) + 1) + 0.5), 18.0),
-                     min(1.2 + 0.28 * longest * rise * 2, 5.5))
-        )
-    base = 0.15
-    for d in range(1, len(heads)):
-        h = heads[d]
-        peak = rise * abs(h - d)
-        # Quadratic Bezier: its control point at twice the peak height gives that peak.
-        path = Path([(h, base), ((h + d) / 2, base + 2 * peak), (d, base)],
-                    [Path.MOVETO, Path.CURVE3, Path.CURVE3])
-        ax.add_patch(FancyArrowPatch(
-            path=path, arrowstyle="-|>,head_length=5,head_width=2.5",
-            color=ROOT_COLOR if h == 0 else ARC_COLOR, lw=1.3, gid="arc",
-        ))
-    ax.text(0, 0, root_label, ha="center", va="top", fontsize=10, color=ROOT_COLOR,
-            fontweight="bold", gid="root")
-    for d, token in enumerate(tokens, start=1):
-        ax.text(d, 0, token, ha="center", va="top", fontsize=12, gid="token")
-    ax.set_xlim(-0.6, len(tokens) + 0.6)
-    ax.set_ylim(-0.45, base + rise * longest + 0.25)
-    ax.set_axis_off()
-    return ax
-
-
-def _check_heads(heads: Sequence[int], n: int) -> list[int]:
-    """Validate the heads array (length n+1, heads[0] = -1, a tree rooted at 0)."""
-    heads = [int(h) for h in heads]
-    if len(heads) != n + 1:
-        raise ValueError(
-            f"heads must have length len(tokens) + 1 = {n + 1} (heads[0] = -1 for the root), "
-            f"got {len(heads)}"
-        )
-    if heads[0] != -1:
-        raise ValueError(f"heads[0] must be -1 (the root has no head), got {heads[0]}")
-    if not is_tree(np.asarray(heads)):
-        raise ValueError(f"heads {heads} do not form a tree: every token needs a head in 0..{n} (not itself) "
-                         "and a path to the root 0")
-    return heads
 
 
 def segmentation_by_layer(report, ax: Axes | None = None) -> Axes:
