@@ -238,3 +238,16 @@ def test_make_book_and_test_install_their_system_packages_first():
     skipped = subprocess.run(["make", "-n", "-C", ROOT, "book", "SYSTEM_PACKAGES=skip"], capture_output=True,
                              text=True).stdout
     assert "system-packages" not in skipped
+
+
+def test_make_book_full_warns_without_a_gpu_and_lifts_the_cell_timeout(tmp_path):
+    plan = subprocess.run(["make", "-n", "-C", ROOT, "book", "PROFILE=full"], capture_output=True, text=True).stdout
+    assert "sees no GPU" in plan and "torch.cuda.is_available()" in plan
+    assert "--config _build/full/_config.yml" in plan and "HF_HUB_OFFLINE=0" in plan
+    derive = next(line for line in plan.splitlines() if "_build/full/_config.yml'" in line)
+    script = derive.split('-c "', 1)[1].rsplit('"', 1)[0].replace("_build/full/_config.yml", str(tmp_path / "c.yml"))
+    subprocess.run([os.sys.executable, "-c", script], cwd=ROOT, check=True)
+    derived = yaml.safe_load((tmp_path / "c.yml").read_text())
+    assert derived["execute"]["timeout"] == -1
+    assert {k: v for k, v in derived.items() if k != "execute"} == {
+        k: v for k, v in yaml.safe_load((ROOT / "_config.yml").read_text()).items() if k != "execute"}
