@@ -21,7 +21,7 @@ import numpy as np
 
 from ..models import Encoder
 from .probe_view import DECODERS, probe_data
-from .probing import _segmentation_html, segmentation_figure
+from .probing import segmentation_html, segmentation_figure
 from .style import use_cjk_font
 from .trees import draw_constituency, draw_dependency
 
@@ -93,8 +93,8 @@ class Explorer:
             self.view.value = ""
             self._message(str(err))
             return
-        notes = "; ".join(dict.fromkeys(str(w.message) for w in caught))
-        self._message(notes, "#8a6d00") if notes else self._message("", "#555")
+        notes = "; ".join(dict.fromkeys(str(w.message) for w in caught))  # e.g. characters fed as [UNK]
+        self._message(notes, "#8a6d00")
         self._new_layer()
 
     def _new_layer(self) -> None:
@@ -136,7 +136,7 @@ class Explorer:
         scores = [np.nan if s is None else s for s in self.data["scores"][k]]
         fig, ax = plt.subplots(figsize=(min(max(6.0, 0.42 * len(chars) + 1.5), 14.0), 3.0))
         segmentation_figure(chars, scores, t, self.data["gold"], ax=ax)
-        parts.append(_png(fig) + _segmentation_html(_words(chars, self.data["scores"][k], t), self.data["gold"]))
+        parts.append(_png(fig) + segmentation_html(_words(chars, self.data["scores"][k], t), self.data["gold"]))
         plt.close(fig)
         tree = level["trees"][k][self.decoder.value]
         if "arcs" in tree:

@@ -307,11 +307,11 @@ def show_segmentation(words: Sequence[str], gold: Sequence[str] | None = None):
     """
     from IPython.display import HTML
 
-    return HTML(_segmentation_html(list(words), None if gold is None else list(gold)))
+    return HTML(segmentation_html(list(words), None if gold is None else list(gold)))
 
 
-def _segmentation_html(words: list[str], gold: list[str] | None) -> str:
-    """The HTML behind ``show_segmentation``."""
+def segmentation_html(words: list[str], gold: list[str] | None) -> str:
+    """The HTML behind ``show_segmentation`` (also used by :mod:`kexue.viz.explore`)."""
     if gold is not None and "".join(words) != "".join(gold):
         raise ValueError(
             f"the words and the gold words spell different texts: "
