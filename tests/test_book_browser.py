@@ -384,10 +384,12 @@ def test_probe_view_hover_shows_the_numbers_of_nodes_and_arcs(visit):
     tip.wait_for(state="visible", timeout=5000)
     assert "units" in tip.text_content() and ("gain" in tip.text_content() or "cost" in tip.text_content())
     view.locator("select.decoder").select_option("eisner")
-    arc = view.locator(".dep-arc").nth(0)
+    arc = view.locator(".dep-arc").first
     arc.scroll_into_view_if_needed()
-    box = arc.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 1)  # the top of the arc: on its stroke
+    # the middle of the arc's stroke, on the screen (a curve's bounding box tells little of where it is)
+    x, y = arc.evaluate("""a => { const p = a.getPointAtLength(a.getTotalLength() / 2);
+        const m = a.getScreenCTM(); return [m.a * p.x + m.c * p.y + m.e, m.b * p.x + m.d * p.y + m.f]; }""")
+    page.mouse.move(x, y)
     page.wait_for_function("t => t.style.display === 'block' && t.textContent.startsWith('head ')",
                            arg=tip.element_handle(), timeout=5000)
     assert re.match(r"head \S+ → dependent \S+: score [0-9.]+", tip.text_content()), tip.text_content()
