@@ -25,3 +25,35 @@ def test_mean_std_is_the_sample_standard_deviation():
     assert mean_std([0.5]) == (0.5, 0.0)
     with pytest.raises(ValueError):
         mean_std([])
+
+
+def test_mean_interval_is_the_t_interval():
+    from kexue.report import mean_interval
+
+    mean, low, high = mean_interval([1.0, 2.0, 3.0])
+    # t_{0.975, 2} = 4.3027; s = 1; half-width 4.3027 / sqrt(3)
+    assert mean == 2.0 and high - mean == pytest.approx(4.3027 / 3**0.5, rel=1e-4) and mean - low == high - mean
+    assert mean_interval([0.7]) == (0.7, 0.7, 0.7)
+    with pytest.raises(ValueError):
+        mean_interval([])
+
+
+def test_verdicts_follow_the_interval():
+    from kexue.report import verdict
+
+    assert verdict(0.01, 0.03) == "holds"
+    assert verdict(-0.03, -0.01) == "contradicted"
+    assert verdict(-0.01, 0.03) == "undetermined at this budget"
+    assert verdict(0.02, 0.04, above=0.03) == "undetermined at this budget"
+    assert verdict(-0.005, 0.008, margin=0.01) == "holds"
+    assert verdict(0.012, 0.03, margin=0.01) == "contradicted"
+    assert verdict(-0.02, 0.005, margin=0.01) == "undetermined at this budget"
+    with pytest.raises(ValueError):
+        verdict(0.1, 0.0)
+
+
+def test_glue_returns_its_value_outside_a_kernel():
+    from kexue.report import _Plain, glue
+
+    assert glue("x", 0.5) == 0.5
+    assert repr(_Plain("held")) == "held"

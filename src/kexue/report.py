@@ -88,3 +88,66 @@ def mean_std(values: Sequence[float]) -> tuple[float, float]:
         raise ValueError("mean_std needs at least one value")
     arr = np.asarray(values, dtype=np.float64)
     return float(arr.mean()), float(arr.std(ddof=1)) if len(arr) > 1 else 0.0
+
+
+class _Plain(str):
+    """A string whose plain-text form has no quotes, so ``{glue:text}`` shows it as a word in a sentence."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def glue(name: str, value: Any) -> Any:
+    """Give a computed value to the chapter's prose: ``{glue:text}`name:.3f``` (numbers, with a format) or
+    ``{glue:text}`name``` (words) shows it in a sentence. Returns ``value``.
+
+    A no-op outside a kernel with myst-nb (Colab, plain Python), where nothing renders the prose.
+    """
+    try:
+        from IPython import get_ipython
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return value
+    if get_ipython() is not None:
+        shown = _Plain(value) if isinstance(value, str) else value
+        if isinstance(value, (np.floating, np.integer)):
+            shown = value.item()
+        myst_glue(name, shown, display=False)
+    return value
+
+
+def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
+    """(mean, low, high): the mean of ``values`` and its Student-t confidence interval,
+    mean ± t_{(1+level)/2, n-1} · s / √n. With one value the interval is that value (nothing to estimate from)."""
+    from scipy import stats
+
+    if len(values) == 0:
+        raise ValueError("mean_interval needs at least one value")
+    arr = np.asarray(values, dtype=np.float64)
+    mean = float(arr.mean())
+    if len(arr) == 1:
+        return mean, mean, mean
+    half = float(stats.t.ppf((1 + level) / 2, len(arr) - 1) * arr.std(ddof=1) / np.sqrt(len(arr)))
+    return mean, mean - half, mean + half
+
+
+def verdict(low: float, high: float, *, above: float = 0.0, margin: float | None = None) -> str:
+    """The verdict an interval [low, high] of a difference gives on a claim.
+
+    Superiority (``margin`` None): "holds" when low > ``above``, "contradicted" when high < ``above``, else
+    "undetermined at this budget". Equivalence (``margin`` m): "holds" when the interval lies inside (-m, m),
+    "contradicted" when it lies wholly outside, else undetermined.
+    """
+    if low > high:
+        raise ValueError(f"verdict needs low <= high, got [{low}, {high}]")
+    if margin is None:
+        if low > above:
+            return "holds"
+        if high < above:
+            return "contradicted"
+    else:
+        if -margin < low and high < margin:
+            return "holds"
+        if high <= -margin or low >= margin:
+            return "contradicted"
+    return "undetermined at this budget"
