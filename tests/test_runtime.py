@@ -113,3 +113,13 @@ def test_half_precision_is_bf16_only_where_native(monkeypatch, capability, dtype
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # true on a T4: emulated
     assert half_precision("cuda") == dtype and native_bf16("cuda") == (dtype == torch.bfloat16)
     assert half_precision("cpu") is None
+
+
+def test_the_top_level_holds_what_every_chapter_uses():
+    import kexue
+    from kexue import artifacts, report, train
+
+    assert kexue.train is train and callable(kexue.train.train)  # the module stays reachable by its name
+    assert kexue.History is train.History and kexue.cached is artifacts.cached
+    assert kexue.claims_table is report.claims_table and kexue.glue is report.glue
+    assert set(kexue.__all__) <= set(dir(kexue))
