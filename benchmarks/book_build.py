@@ -1,0 +1,116 @@
+"""Where a book build's time goes: every chapter executed in its own kernel, each cell timed.
+
+    python benchmarks/book_build.py [--profile book] [--chapters wobert flooding] [--cold] [--out DIR]
+
+Each chapter (the MyST notebooks of book/ with a jupytext header) runs as `make book` runs it: in book/, in a
+fresh kernel, with `KEXUE_PROFILE` and `HF_HUB_OFFLINE=1`. Cells are timed by nbclient (from the kernel's
+execute_input to its reply). `--cold` points `KEXUE_CACHE_DIR` at an empty folder, so every trained artefact and
+converted model is made again, as on a fresh machine; otherwise the user cache is used as it is (warm).
+
+Prints, per chapter, the wall time and the cells that take most of it (first line of the cell). Writes
+`results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds) and the executed notebooks
+to `--out` (default `_build/benchmark/<profile>`), whose claims tables can be compared between two runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def chapters() -> list[Path]:
+    """The executable chapters, in the table of contents' order."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [ROOT / f"{c['file']}.md" for part in toc["parts"] for c in part["chapters"]]
+    return [f for f in files if f.read_text(encoding="utf-8").startswith("---\njupytext:")]
+
+
+def cell_seconds(cell: nbformat.NotebookNode) -> float:
+    """Seconds from the kernel starting the cell to its reply (nbclient's record_timing metadata)."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    parse = datetime.datetime.fromisoformat
+    return (parse(end.replace("Z", "+00:00")) - parse(start.replace("Z", "+00:00"))).total_seconds()
+
+
+def run_chapter(path: Path, env: dict[str, str], out: Path, timeout: int) -> dict:
+    """Execute one chapter; return its wall time and per-cell seconds, and save the executed notebook."""
+    nb = jupytext.read(path)
+    os.environ.update(env)  # the kernel inherits this process's environment
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    wall = time.perf_counter() - start
+    nbformat.write(nb, out / f"{path.stem}.ipynb")
+    cells = [{"first_line": c.source.strip().splitlines()[0][:80] if c.source.strip() else "",
+              "seconds": round(cell_seconds(c), 2)} for c in nb.cells if c.cell_type == "code"]
+    return {"chapter": path.stem, "wall_seconds": round(wall, 1), "cells": cells}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", default="book", choices=["smoke", "book", "full"])
+    parser.add_argument("--chapters", nargs="*", help="chapter stems (default: all)")
+    parser.add_argument("--cold", action="store_true", help="use an empty artefact cache")
+    parser.add_argument("--out", type=Path, help="folder for the executed notebooks")
+    parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
+    parser.add_argument("--top", type=int, default=4, help="cells to print per chapter")
+    args = parser.parse_args()
+
+    selected = [c for c in chapters() if not args.chapters or c.stem in args.chapters]
+    if args.chapters and len(selected) != len(args.chapters):
+        known = ", ".join(c.stem for c in chapters())
+        parser.error(f"unknown chapter among {args.chapters}; the chapters are: {known}")
+    out = args.out or ROOT / "_build" / "benchmark" / args.profile
+    out.mkdir(parents=True, exist_ok=True)
+    env = {"KEXUE_PROFILE": args.profile, "HF_HUB_OFFLINE": "0" if args.profile == "full" else "1"}
+    cold_dir = tempfile.TemporaryDirectory(prefix="kexue-cold-") if args.cold else None
+    if cold_dir is not None:
+        env["KEXUE_CACHE_DIR"] = cold_dir.name
+
+    records = []
+    for path in selected:
+        record = run_chapter(path, env, out, args.timeout)
+        records.append(record)
+        top = sorted(record["cells"], key=lambda c: -c["seconds"])[: args.top]
+        print(f"{record['chapter']:24s} {record['wall_seconds']:8.1f} s")
+        for cell in top:
+            share = cell["seconds"] / max(record["wall_seconds"], 1e-9)
+            print(f"    {cell['seconds']:8.1f} s  {share:5.0%}  {cell['first_line']}")
+    total = sum(r["wall_seconds"] for r in records)
+    print(f"{'total':24s} {total:8.1f} s")
+
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    result = {"profile": args.profile, "cold": args.cold, "commit": commit,
+              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+              "machine": platform.machine(), "cpus": os.cpu_count(),
+              "threads": os.environ.get("KEXUE_THREADS", "setup() default"), "total_seconds": round(total, 1),
+              "chapters": records}
+    name = f"book-build-{args.profile}{'-cold' if args.cold else ''}.json"
+    (ROOT / "results").mkdir(exist_ok=True)
+    (ROOT / "results" / name).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+    print(f"wrote results/{name} and the executed notebooks in {out}")
+    if cold_dir is not None:
+        cold_dir.cleanup()
+
+
+if __name__ == "__main__":
+    main()
