@@ -118,11 +118,11 @@ def test_subsampling_yields_exactly_the_requested_counts():
 
 
 def test_fashion_mnist_lt_has_the_profile_and_a_balanced_test_set():
-    ds = lt.fashion_mnist_lt(100)
-    assert ds.counts.tolist() == FASHION_LT_COUNTS and len(ds.y_train) == 14886
-    assert np.bincount(ds.y_test.numpy()).tolist() == [1000] * 10
-    assert torch.allclose(ds.prior, torch.tensor(FASHION_LT_COUNTS, dtype=torch.float64) / 14886)
-    assert ds.x_train.shape == (14886, 1, 28, 28) and 0 <= ds.x_train.min() and ds.x_train.max() <= 1
+    data = lt.fashion_mnist_lt(100)
+    assert data.counts.tolist() == FASHION_LT_COUNTS and len(data.y_train) == 14886
+    assert np.bincount(data.y_test.numpy()).tolist() == [1000] * 10
+    assert torch.allclose(data.prior, torch.tensor(FASHION_LT_COUNTS, dtype=torch.float64) / 14886)
+    assert data.x_train.shape == (14886, 1, 28, 28) and 0 <= data.x_train.min() and data.x_train.max() <= 1
     small = lt.fashion_mnist_lt(100, n_max=600, size=14)
     assert small.x_train.shape[1:] == (1, 14, 14) and small.counts.sum() == sum(lt.long_tail_counts(600, 10, 100))
 
@@ -141,11 +141,12 @@ def test_metrics_on_a_hand_example():
     targets = torch.tensor([0, 0, 0, 0, 1, 1, 2, 2])
     predictions = torch.tensor([0, 0, 0, 1, 1, 0, 2, 2])
     assert lt.per_class_accuracy(predictions, targets, 3).tolist() == [0.75, 0.5, 1.0]
-    assert lt.accuracy(predictions, targets) == 6 / 8
+    assert lt.prior_weighted_accuracy(predictions, targets) == 6 / 8
     assert lt.balanced_accuracy(predictions, targets, 3) == pytest.approx(0.75)
     acc = lt.per_class_accuracy(predictions, targets, 4)
     assert acc[:3].tolist() == [0.75, 0.5, 1.0] and acc[3].isnan()  # class 3 has no test examples
     assert lt.balanced_accuracy(predictions, targets, 4) == pytest.approx(0.75)
+    assert not hasattr(lt, "accuracy")  # kexue.train.accuracy(model, x, y) is the one of that name
 
 
 def test_prior_weighted_accuracy_is_the_accuracy_on_a_test_set_with_that_prior():
@@ -153,9 +154,12 @@ def test_prior_weighted_accuracy_is_the_accuracy_on_a_test_set_with_that_prior()
     targets = torch.repeat_interleave(torch.arange(4), torch.tensor([40, 30, 20, 10]))
     predictions = torch.where(torch.rand(100, generator=g) < 0.7, targets, torch.randint(0, 4, (100,), generator=g))
     empirical = lt.class_prior(targets)
-    assert lt.accuracy(predictions, targets, empirical) == pytest.approx(lt.accuracy(predictions, targets))
+    plain = lt.prior_weighted_accuracy(predictions, targets)
+    assert plain == pytest.approx((predictions == targets).double().mean().item())
+    assert lt.prior_weighted_accuracy(predictions, targets, empirical) == pytest.approx(plain)
     uniform = torch.full((4,), 0.25, dtype=torch.float64)
-    assert lt.accuracy(predictions, targets, uniform) == pytest.approx(lt.balanced_accuracy(predictions, targets, 4))
+    balanced = lt.balanced_accuracy(predictions, targets, 4)
+    assert lt.prior_weighted_accuracy(predictions, targets, uniform) == pytest.approx(balanced)
 
 
 def test_groups_split_by_training_count():
@@ -201,15 +205,15 @@ def test_on_the_gaussian_toy_both_adjustments_beat_erm_in_balanced_accuracy(one_
 
 
 def test_on_fashion_mnist_lt_the_adjusted_cnn_beats_erm_in_balanced_accuracy(one_thread):
-    ds = lt.fashion_mnist_lt(100, n_max=2000, size=14)  # 4,961 training images
+    data = lt.fashion_mnist_lt(100, n_max=2000, size=14)  # 4,961 training images
     keep = torch.arange(0, 10000, 4)  # 2,500 balanced test images
-    ds.x_test, ds.y_test = ds.x_test[keep], ds.y_test[keep]
-    erm = lt.cnn_test_logits(ds, tau=0.0, epochs=6, width=16, cache=False, progress=False)
-    la = lt.cnn_test_logits(ds, tau=1.0, epochs=6, width=16, cache=False, progress=False)
+    data.x_test, data.y_test = data.x_test[keep], data.y_test[keep]
+    erm = lt.cnn_test_logits(data, tau=0.0, epochs=6, width=16, cache=False, progress=False)
+    la = lt.cnn_test_logits(data, tau=1.0, epochs=6, width=16, cache=False, progress=False)
     balanced = {
-        "erm": lt.balanced_accuracy(erm.argmax(1), ds.y_test, 10),
-        "post-hoc": lt.balanced_accuracy(lt.adjust_logits(erm, ds.prior).argmax(1), ds.y_test, 10),
-        "la": lt.balanced_accuracy(la.argmax(1), ds.y_test, 10),
+        "erm": lt.balanced_accuracy(erm.argmax(1), data.y_test, 10),
+        "post-hoc": lt.balanced_accuracy(lt.adjust_logits(erm, data.prior).argmax(1), data.y_test, 10),
+        "la": lt.balanced_accuracy(la.argmax(1), data.y_test, 10),
     }
     assert balanced["post-hoc"] > balanced["erm"] + 0.05 and balanced["la"] > balanced["erm"] + 0.05
 

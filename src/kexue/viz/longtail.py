@@ -1,4 +1,5 @@
-"""Figures for the logit-adjustment chapter: class counts, τ sweeps, per-class accuracy, 2-D decision regions."""
+"""Figures for the logit-adjustment chapter: class counts, τ sweeps, per-class accuracy, 2-D decision regions
+(one panel per rule of :func:`kexue.longtail.gaussian_toy_experiment`)."""
 
 from __future__ import annotations
 
@@ -113,3 +114,29 @@ def decision_regions(
     ax.set(xlim=(lo[0].item(), hi[0].item()), ylim=(lo[1].item(), hi[1].item()), aspect="equal", title=title)
     ax.grid(False)
     return ax
+
+
+def tau_sweeps(
+    curves: dict[str, dict[str, np.ndarray]],
+    reference: dict[str, tuple[float, float]] | None = None,
+    metrics: Sequence[str] = ("balanced acc", "acc (train distribution)"),
+):
+    """One :func:`tau_sweep_plot` panel per metric, side by side; ``reference`` maps each metric to a
+    (mean, std) pair (e.g. ERM's row of the results table) whose mean is drawn as the dotted line."""
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 3.5))
+    for ax, metric in zip(np.atleast_1d(axes), metrics):
+        tau_sweep_plot(curves, metric, ax, reference=None if reference is None else reference[metric][0])
+    fig.tight_layout()
+    return fig
+
+
+def toy_panels(toy, *, figsize: tuple[float, float] = (12, 4.3)):
+    """Decision regions of every rule of a :class:`kexue.longtail.GaussianToy`, one panel each, titled with
+    its balanced accuracy, the balanced Bayes boundaries dashed."""
+    fig, axes = plt.subplots(1, len(toy.rules), figsize=figsize, sharey=True)
+    for ax, (name, score) in zip(np.atleast_1d(axes), toy.rules.items()):
+        decision_regions(score, toy.x, toy.y, reference_fn=toy.bayes_logits, ax=ax,
+                         title=f"{name}\nbalanced accuracy {toy.balanced[name]:.3f}")
+    np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=8)
+    fig.tight_layout()
+    return fig
