@@ -5,9 +5,13 @@
 - :mod:`.unet`: a noise-conditional score U-Net for images;
 - :mod:`.sampling`: plain and annealed Langevin dynamics with a final denoising step;
 - :mod:`.dde`: the DDE generator loop (E_p on data, E_q on fakes, G minimising E_p - E_q);
-- :mod:`.quality`: a classifier trained here for Fréchet distance and class coverage of samples.
+- :mod:`.quality`: a classifier trained here for Fréchet distance and class coverage of samples;
+- :mod:`.datasets`: the chapter's image data as small specs (Fashion-MNIST, 8x8 digits) that a cache key can hold;
+- :mod:`.experiments`: the chapter's trained artefacts, one cached function and one config of every setting each;
+- :mod:`.findings`: the article's numbers and the words the prose uses for what a run measured.
 """
 
+from .datasets import DIGIT_SETS, DigitData, FashionData, Split
 from .dde import DDE, dde_loss, latent_batches, mlp_generator, train_dde
 from .energy import (
     EnergyMLP,
@@ -18,6 +22,30 @@ from .energy import (
     ema_hook,
     fit,
     sample_log_uniform,
+)
+from .experiments import (
+    CODE_VERSION,
+    ClassifierConfig,
+    DDEConfig,
+    EnergyConfig,
+    SamplingConfig,
+    UNetConfig,
+    cache_config,
+    classifier,
+    dde_generator,
+    energy,
+    samples,
+    score_unet,
+)
+from .findings import (
+    ARTICLE,
+    annealing_effect,
+    best_set,
+    class_extremes,
+    collapse_verdict,
+    compared,
+    share_error,
+    variety,
 )
 from .mixtures import GaussianMixture, component_shares, denoiser_rmse, relative_score_error, tweedie_denoiser
 from .quality import (
@@ -33,23 +61,43 @@ from .sampling import LangevinResult, SamplerDiverged, geometric_sigmas, langevi
 from .unet import FiLMBlock, ScoreUNet
 
 __all__ = [
+    "ARTICLE",
+    "CODE_VERSION",
+    "ClassifierConfig",
     "DDE",
+    "DDEConfig",
+    "DIGIT_SETS",
+    "DigitData",
+    "EnergyConfig",
     "EnergyMLP",
+    "FashionData",
     "FiLMBlock",
     "GaussianMixture",
     "LangevinResult",
     "NoiseEmbedding",
     "SamplerDiverged",
+    "SamplingConfig",
     "ScoreUNet",
+    "Split",
+    "UNetConfig",
+    "annealing_effect",
+    "best_set",
+    "cache_config",
+    "class_extremes",
+    "classifier",
     "classifier_outputs",
+    "collapse_verdict",
     "compare_samples",
+    "compared",
     "component_shares",
+    "dde_generator",
     "dde_loss",
     "denoiser_objective",
     "denoiser_rmse",
     "dsm_loss",
     "dsm_objective",
     "ema_hook",
+    "energy",
     "fit",
     "frechet_distance",
     "gaussian_baseline",
@@ -61,8 +109,12 @@ __all__ = [
     "relative_score_error",
     "sample_log_uniform",
     "sample_quality",
+    "samples",
+    "score_unet",
+    "share_error",
     "train_classifier",
     "train_dde",
     "tweedie_denoiser",
     "tweedie_step",
+    "variety",
 ]
