@@ -6,7 +6,6 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
-from sklearn.metrics import roc_auc_score
 
 from kexue import desensitized as ds
 from kexue.text import IGNORE
@@ -189,11 +188,18 @@ def test_yes_probability_is_the_normalised_yes_no_ratio(mlm):
     assert torch.allclose(scores, p[:, ds.YES] / (p[:, ds.YES] + p[:, ds.NO]), atol=1e-6)
 
 
-def test_roc_auc_matches_sklearn_with_ties():
+def test_roc_auc_is_the_pairwise_probability_with_ties():
+    """AUC = P(s+ > s-) + P(s+ = s-) / 2 over all (positive, negative) pairs, many ties included."""
     rng = np.random.default_rng(0)
     scores = rng.integers(0, 5, 200).astype(float)
     labels = rng.integers(0, 2, 200)
-    assert ds.roc_auc(scores, labels) == pytest.approx(roc_auc_score(labels, scores))
+    pos, neg = scores[labels == 1][:, None], scores[labels == 0][None, :]
+    pairwise = ((pos > neg).sum() + 0.5 * (pos == neg).sum()) / (pos.size * neg.size)
+    assert ds.roc_auc(scores, labels) == pytest.approx(pairwise, abs=1e-12)
+    assert ds.roc_auc(torch.tensor(scores), torch.tensor(labels)) == ds.roc_auc(scores, labels)
+    assert ds.roc_auc([0.5] * 4, [0, 1, 0, 1]) == 0.5  # all tied: chance, as every pretrained start at step 0
+    with pytest.raises(ValueError, match="scores but"):
+        ds.roc_auc([0.1, 0.2, 0.3], [0, 1])
     with pytest.raises(ValueError, match="0 or 1"):
         ds.roc_auc([0.1, 0.2], [0, -1])
     with pytest.raises(ValueError, match="both"):

@@ -7,19 +7,16 @@ from typing import Mapping, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-INIT_LABELS = {
-    "random-init": "random init (no pretraining)",
-    "random-map": "pretrained, random id → char map",
-    "rank-align": "pretrained, frequency-rank alignment",
-    "plaintext": "pretrained, true characters (ceiling)",
-}
+from ..desensitized.model import INIT_LABELS  # the names the tables use, re-exported here
+
 INIT_COLOURS = {"random-init": "#7f7f7f", "random-map": "#d62728", "rank-align": "#1f77b4", "plaintext": "#2ca02c"}
 
 
 def plot_auc_curves(results: Mapping[tuple[str, bool, int], dict], *, baseline: float | None = None, axes=None):
     """Held-out ROC-AUC against training step: one panel without and one with the unlabelled texts, one colour per
-    initialisation; thin lines are seeds, the thick line their mean. ``baseline``: a dashed reference level (e.g.
-    the id-overlap AUC)."""
+    initialisation; thin lines are seeds, the thick line their mean. ``results``: what
+    :func:`kexue.desensitized.compare_inits` returns. ``baseline``: a dashed reference level (e.g. the id-overlap
+    AUC)."""
     panels = sorted({unlabelled for _, unlabelled, _ in results})
     if axes is None:
         _, axes = plt.subplots(1, len(panels), figsize=(4.6 * len(panels) + 3.2, 3.8), sharey=True, squeeze=False)
@@ -46,7 +43,8 @@ def plot_auc_curves(results: Mapping[tuple[str, bool, int], dict], *, baseline: 
 
 def plot_zero_shot(results: Mapping[tuple[str, int], Sequence[float]], *, baseline: float | None = None, ax=None):
     """Zero-shot ROC-AUC (cosine of mean-pooled states, no training) against depth, one colour per start; thin
-    lines are seeds, the thick line their mean. ``baseline``: a dashed reference level (e.g. the id-overlap AUC)."""
+    lines are seeds, the thick line their mean. ``results``: :func:`kexue.desensitized.compare_zero_shot`.
+    ``baseline``: a dashed reference level (e.g. the id-overlap AUC)."""
     if ax is None:
         _, ax = plt.subplots(figsize=(7.8, 3.8))
     for init in dict.fromkeys(i for i, _ in results):

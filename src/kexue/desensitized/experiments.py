@@ -1,0 +1,100 @@
+"""The chapter's experiments, each run cached by its configuration (:func:`kexue.artifacts.cached`).
+
+* :func:`experiment`: one joint model trained from one start (:func:`cipher_model` + :func:`train_matcher`);
+* :func:`compare_inits`: :func:`experiment` for each (init, unlabelled, seed) -> :class:`TrainingRuns`;
+* :func:`compare_zero_shot`: :func:`zero_shot_auc` for each (init, seed) -> :class:`ZeroShotRuns`.
+
+The cache names (``desensitized``, ``desensitized-zero-shot``) and the keys (the data's settings, the settings
+passed, the condition) are those of the runs already in the book's cache; keep them, or every run retrains.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import Sequence
+
+import torch
+
+from .. import artifacts
+from ..runtime import pick_device
+from .data import CipherData
+from .model import cipher_model
+from .pairs import pair_tensors
+from .references import reference_counts
+from .results import TrainingRuns, ZeroShotRuns
+from .trainer import train_matcher
+from .zero_shot import zero_shot_auc
+
+
+def training_conditions(seeds: Sequence[int]) -> list[tuple[str, bool, int]]:
+    """The chapter's training runs as (init, unlabelled, seed): rank alignment and random map with the unlabelled
+    texts for every seed (the key comparison), random init and true characters once, and rank alignment and
+    random map once without the unlabelled texts."""
+    return ([(init, True, seed) for init in ("rank-align", "random-map") for seed in seeds]
+            + [("random-init", True, 0), ("plaintext", True, 0)]
+            + [(init, False, 0) for init in ("rank-align", "random-map")])
+
+
+def zero_shot_conditions(seeds: Sequence[int]) -> list[tuple[str, int]]:
+    """The chapter's zero-shot starts as (init, seed): true characters and rank alignment once, a random map per
+    seed, and random init for the first two seeds."""
+    return ([("plaintext", 0), ("rank-align", 0)] + [("random-map", s) for s in seeds]
+            + [("random-init", s) for s in seeds[:2]])
+
+
+def experiment(data: CipherData, init: str, *, unlabelled: bool, seed: int = 0,
+               reference: str = "peoples-daily-test", encoder_name: str = "offline-zh", layers: int = 4,
+               steps: int = 200, lr: float = 1e-4, batch_size: int = 32, max_length: int = 64,
+               eval_every: int = 25, eval_pairs: int = 500, progress: bool = True) -> dict:
+    """Train one joint model (:func:`cipher_model` + :func:`train_matcher`); the AUC on the first ``eval_pairs``
+    held-out pairs at each evaluation step, the training losses and the wall time."""
+    torch.manual_seed(seed)
+    counts = None if init in ("random-init", "plaintext") else reference_counts(reference)
+    model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
+                         cipher=data.cipher, seed=seed)
+    labelled = pair_tensors(data.train, data.vocab, max_length)
+    pool = pair_tensors(data.held_out, data.vocab, max_length)
+    held = pool[:eval_pairs]
+    start = time.perf_counter()
+    history = train_matcher(model, labelled, held, unlabelled=pool if unlabelled else None, steps=steps, lr=lr,
+                            batch_size=batch_size, eval_every=eval_every, seed=seed, progress=progress)
+    return {"steps": history.eval_steps, "auc": history.metric("auc"), "loss": history.losses,
+            "seconds": time.perf_counter() - start}
+
+
+def compare_inits(data: CipherData, conditions: Sequence[tuple[str, bool, int]], **settings) -> TrainingRuns:
+    """:func:`experiment` for each (init, unlabelled, seed), each cached by its full configuration
+    (:func:`kexue.artifacts.cached`), so a rebuild only trains what is new.
+
+    The key is ``data.settings``, the ``settings`` passed (as passed: a default left out is not in it, and
+    ``progress``, if passed, is in it though it cannot change a result) and the condition."""
+    results = {}
+    for init, unlabelled, seed in conditions:
+        config = {**data.settings, **settings, "init": init, "unlabelled": unlabelled, "run_seed": seed}
+        compute = functools.partial(experiment, data, init, unlabelled=unlabelled, seed=seed, **settings)
+        results[(init, unlabelled, seed)] = artifacts.cached("desensitized", config, compute)
+    return TrainingRuns(results)
+
+
+def compare_zero_shot(data: CipherData, conditions: Sequence[tuple[str, int]], *, encoder_name: str = "offline-zh",
+                      layers: int = 12, eval_pairs: int = 400, max_length: int = 64,
+                      reference: str = "peoples-daily-test",
+                      device: str | torch.device | None = None) -> ZeroShotRuns:
+    """:func:`zero_shot_auc` on the first ``eval_pairs`` held-out pairs for each (init, seed), with the first
+    ``layers`` layers of ``encoder_name``, on ``device`` (default: the GPU when there is one); each cached by its
+    configuration (``device`` is not in it)."""
+    held = pair_tensors(data.held_out, data.vocab, max_length)[:eval_pairs]
+    results = {}
+    for init, seed in conditions:
+        config = {**data.settings, "encoder": encoder_name, "layers": layers, "eval_pairs": eval_pairs,
+                  "max_length": max_length, "reference": reference, "init": init, "run_seed": seed}
+
+        def compute(init: str = init, seed: int = seed) -> list[float]:
+            counts = reference_counts(reference) if init in ("random-map", "rank-align") else None
+            model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
+                                 cipher=data.cipher, seed=seed, device=device or pick_device())
+            return zero_shot_auc(model, held)
+
+        results[(init, seed)] = artifacts.cached("desensitized-zero-shot", config, compute)
+    return ZeroShotRuns(results)

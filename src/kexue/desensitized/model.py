@@ -1,0 +1,80 @@
+"""The cipher model: a pretrained masked LM whose embedding (and tied MLM output layer) is rebuilt row by row.
+
+``reembed`` is the embedding surgery: token t of the new vocabulary starts as row ``rows[t]`` of the old one,
+E' = E[rows], and the MLM decoder (weight tied to E', bias b' = b[rows]) follows. ``cipher_model`` picks the rows
+(one of :data:`INITS`) and keeps the first ``layers`` transformer layers.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import torch
+from transformers import BertConfig, BertForMaskedLM
+
+from ..layers import keep_first_layers
+from ..models import load_masked_lm
+from .alignments import plaintext_alignment, random_alignment, rank_alignment
+from .cipher import Cipher
+from .vocabulary import CipherVocab
+
+#: the ways to initialise the cipher model compared in the chapter
+INITS = ("random-init", "random-map", "rank-align", "plaintext")
+#: how tables and figures name them
+INIT_LABELS = {
+    "random-init": "random init (no pretraining)",
+    "random-map": "pretrained, random id → char map",
+    "rank-align": "pretrained, frequency-rank alignment",
+    "plaintext": "pretrained, true characters (ceiling)",
+}
+
+
+def reembed(model: BertForMaskedLM, rows: torch.Tensor) -> BertForMaskedLM:
+    """Replace the token embedding by ``E[rows]`` (rows may repeat) and the tied MLM output layer (and its bias)
+    by the same rows: token t of the new vocabulary starts as row ``rows[t]`` of the old one."""
+    old = model.get_input_embeddings()
+    if rows.min() < 0 or rows.max() >= old.num_embeddings:
+        raise ValueError(f"rows must be in 0..{old.num_embeddings - 1}")
+    new = torch.nn.Embedding(len(rows), old.embedding_dim)
+    new.weight.data.copy_(old.weight.data[rows])
+    bias = model.get_output_embeddings().bias
+    decoder = torch.nn.Linear(old.embedding_dim, len(rows))
+    decoder.bias.data.copy_(bias.data[rows] if bias is not None else torch.zeros(len(rows)))
+    model.set_input_embeddings(new)
+    model.set_output_embeddings(decoder)
+    decoder.weight = new.weight  # tied, as in BERT
+    model.config.vocab_size = len(rows)
+    return model
+
+
+def cipher_model(init: str, vocab: CipherVocab, *, encoder_name: str = "offline-zh", layers: int = 4,
+                 reference: Counter | None = None, cipher: Cipher | None = None, seed: int = 0,
+                 device: str | torch.device = "cpu") -> BertForMaskedLM:
+    """A masked LM over the cipher vocabulary, its first ``layers`` layers from ``encoder_name``'s architecture.
+
+    ``init``: ``"random-init"`` (same architecture, every weight random), ``"random-map"`` / ``"rank-align"``
+    (pretrained weights; embedding rows by :func:`random_alignment` / :func:`rank_alignment` of ``reference``),
+    ``"plaintext"`` (pretrained; the true characters, needs ``cipher``). The MLM head's transform is new and
+    seeded by ``seed``. The model is returned on ``device``.
+    """
+    if init not in INITS:
+        raise ValueError(f"init must be one of {INITS}, got {init!r}")
+    encoder = load_masked_lm(encoder_name, seed=seed)
+    model = encoder.model
+    if init == "random-init":
+        config = BertConfig(**{**model.config.to_dict(), "vocab_size": len(vocab), "num_hidden_layers": layers})
+        torch.manual_seed(seed)
+        model = BertForMaskedLM(config)
+    else:
+        if init == "plaintext":
+            if cipher is None:
+                raise ValueError("the plaintext alignment needs the cipher")
+            alignment = plaintext_alignment(vocab, cipher, encoder)
+        else:
+            if reference is None:
+                raise ValueError(f"{init} needs reference character counts (e.g. char_counts(open corpus texts))")
+            alignment = (rank_alignment(vocab, reference, encoder) if init == "rank-align"
+                         else random_alignment(vocab, reference, encoder, seed=seed))
+        keep_first_layers(model, layers)
+        reembed(model, alignment.rows)
+    return model.to(device).train()
