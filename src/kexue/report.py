@@ -98,8 +98,8 @@ class _Plain(str):
 
 
 def glue(name: str, value: Any) -> Any:
-    """Give a computed value to the chapter's prose: ``{glue:text}`name:.3f``` (numbers, with a format) or
-    ``{glue:text}`name``` (words) shows it in a sentence. Returns ``value``.
+    """Give a computed value to the chapter's prose, where the MyST role ``glue:text`` shows it in a sentence:
+    with the name and a format for numbers (``name:.3f``), with the name alone for words. Returns ``value``.
 
     A no-op outside a kernel with myst-nb (Colab, plain Python), where nothing renders the prose.
     """
