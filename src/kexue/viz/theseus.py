@@ -27,9 +27,10 @@ def plot_training(results: dict, *, axes=None):
                 title="each module replaced with prob. $p_t$")
     axes[0].legend(fontsize=8)
     predecessor = results["predecessor"]["history"]
+    layers = results["encoder"].base.config.num_hidden_layers
     for ax, n in zip(axes[1:], depths):
         ax.plot(predecessor.eval_steps, predecessor.metric("dev accuracy"), color=COLOURS["predecessor"], ls="--",
-                marker="o", ms=3, label="predecessor (12 layers)")
+                marker="o", ms=3, label=f"predecessor ({layers} layers)")
         for kind, label in (("direct", f"first {n} layers, fine-tuned"), ("theseus", f"Theseus successor ({n})")):
             seeds = sorted(s for k, m, s in runs if k == kind and m == n)
             for i, seed in enumerate(seeds):
