@@ -16,7 +16,8 @@ GLUE_KEY = "kexue-claims"  # the first table of a chapter; later ones get -2, -3
 _tables_glued = 0  # claims tables glued so far in this kernel
 
 
-def _fmt(value: Any, digits: int) -> str:
+def format_value(value: Any, digits: int = 3) -> str:
+    """How the book's tables print a value: floats with ``digits`` decimals, a (mean, std) pair as "mean ± std"."""
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     if isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, float) for v in value):
@@ -40,7 +41,7 @@ def markdown_table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None
 
     lines = ["| " + " | ".join(cell(str(c)) for c in columns) + " |", "|" + "---|" * len(columns)]
     for row in rows:
-        lines.append("| " + " | ".join(cell(_fmt(row.get(c, ""), digits)) for c in columns) + " |")
+        lines.append("| " + " | ".join(cell(format_value(row.get(c, ""), digits)) for c in columns) + " |")
     return Markdown("\n".join(lines))
 
 
@@ -60,7 +61,7 @@ def claims_html(claims: Sequence[dict[str, Any]], *, setting: str, digits: int =
     columns = ["claim", "article", "ours"]
     head = "".join(f"<th class=\"head\">{c}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(_fmt(row.get(c, ''), digits))}</td>" for c in columns) + "</tr>"
+        "<tr>" + "".join(f"<td>{html.escape(format_value(row.get(c, ''), digits))}</td>" for c in columns) + "</tr>"
         for row in claims
     )
     return (f'<div class="kexue-claims"><table class="table"><thead><tr>{head}</tr></thead>'
