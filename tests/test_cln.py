@@ -5,8 +5,8 @@ import torch
 
 from kexue import tiny_bert
 from kexue.cln import (
-    ConditionalEncoder, ConditionalLayerNorm, MatchingConfig, build_matcher, conditional_loss, convert_layernorms,
-    f1, matching_run, matching_scores, predict, swap_criterion,
+    ConditionalEncoder, ConditionalLayerNorm, MatchingComparison, MatchingConfig, build_matcher, conditional_loss,
+    convert_layernorms, f1, matching_run, matching_scores, predict, swap_criterion,
 )
 from kexue.data.matching import OTHER_ARTICLE, RELATED, SAME_ARTICLE
 from kexue.layers import keep_first_layers
@@ -128,3 +128,6 @@ def test_matching_run_smoke():
     shared = matching_run(MatchingConfig(**{**cfg.__dict__, "conditional": False}), cache=False, progress=False)
     with pytest.raises(ValueError, match="wrong condition"):
         shared.scores(wrong_condition=True)
+    comparison = MatchingComparison(result, shared)
+    assert len(comparison.rows()) == 4 and len(comparison.claims([0.0])) == 6
+    assert comparison.facts()["cln-shift-largest"] in ("emb", "L1 att", "L1 out")

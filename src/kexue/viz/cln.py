@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from ..cln.shifts import shift_pca, shift_sizes, short_norm_name
 from ..data.matching import KINDS, TASKS
 
 if TYPE_CHECKING:
@@ -17,24 +18,13 @@ _CRITERION_COLOURS = {"A": "tab:blue", "B": "tab:orange"}
 _KIND_MARKERS = dict(zip(KINDS, ("o", "s", "^")))
 
 
-def _short_norm_name(name: str) -> str:
-    """'encoder.layer.3.attention.output.LayerNorm' -> 'L4 att'; 'embeddings.LayerNorm' -> 'emb'."""
-    if name.startswith("embeddings"):
-        return "emb"
-    parts = name.split(".")
-    return f"L{int(parts[2]) + 1} {'att' if 'attention' in parts else 'out'}"
-
-
 def condition_map(shifts: torch.Tensor, norm_names: Sequence[str], axes=None):
     """Left: the six tasks' LayerNorm shifts (W_γ c_t, W_β c_t of every layer, concatenated) projected on their two
-    principal components. Right: the size ‖W_γ c_t‖ + ‖W_β c_t‖ of the shift, per task and per LayerNorm."""
+    principal components (:func:`kexue.cln.shift_pca`). Right: the size ‖W_γ c_t‖ + ‖W_β c_t‖ of the shift, per
+    task and per LayerNorm (:func:`kexue.cln.shift_sizes`)."""
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1, 1.6]})
-    flat = shifts.reshape(len(shifts), -1).double().numpy()
-    centred = flat - flat.mean(0)
-    u, s, _ = np.linalg.svd(centred, full_matrices=False)
-    xy = u[:, :2] * s[:2]
-    explained = s[:2] ** 2 / (s**2).sum()
+    xy, explained = shift_pca(shifts)
     ax = axes[0]
     for t, name in enumerate(TASKS):
         criterion, kind = name.split(" ")
@@ -44,11 +34,11 @@ def condition_map(shifts: torch.Tensor, norm_names: Sequence[str], axes=None):
     ax.set(xlabel=f"PC 1 ({explained[0]:.0%})", ylabel=f"PC 2 ({explained[1]:.0%})",
            title="task shifts of all LayerNorms, PCA")
     ax.margins(0.25)
-    size = (shifts.norm(dim=-1).sum(-1)).numpy()  # (tasks, norms)
+    size = shift_sizes(shifts)  # (tasks, norms)
     ax = axes[1]
     image = ax.imshow(size, aspect="auto", cmap="viridis")
     ax.set_yticks(range(len(TASKS)), TASKS, fontsize=8)
-    ax.set_xticks(range(len(norm_names)), [_short_norm_name(n) for n in norm_names], rotation=60, fontsize=8)
+    ax.set_xticks(range(len(norm_names)), [short_norm_name(n) for n in norm_names], rotation=60, fontsize=8)
     ax.set_title("size of the shift  ‖W_γ c‖ + ‖W_β c‖")
     plt.colorbar(image, ax=ax, fraction=0.03)
     return axes
@@ -66,7 +56,7 @@ def score_bars(scores: Mapping[str, Mapping[str, float]], metrics: Sequence[str]
         bars = ax.bar(x + (i - (len(scores) - 1) / 2) * width, [values[m] for m in metrics], width, label=model)
         ax.bar_label(bars, fmt="%.2f", fontsize=7, padding=1)
     ax.set_xticks(x, metrics, fontsize=9)
-    ax.set(ylim=(0, 1.08), title=title)
+    ax.set(title=title)
     if reference is not None:
         ax.axhline(reference[0], color="dimgrey", lw=1, ls=":", label=reference[1])
     ax.legend(fontsize=8, loc="upper center", ncol=2)
@@ -100,4 +90,19 @@ def training_curves(histories: Mapping[str, "History"], metrics: Sequence[str] =
     axes[1].set(xlabel="step", ylabel="dev set", ylim=(0.3, 0.9))
     axes[1].axhline(0.5, color="grey", lw=0.8, ls=":")
     axes[1].legend(fontsize=8)
+    return axes
+
+
+def score_panels(scores: Mapping[str, Mapping[str, float]], axes=None):
+    """The chapter's two panels of :func:`score_bars`: left, test F1 per criterion and their mean, against the
+    F1 2/3 of answering "match" to every pair; right, accuracy on the conflict pairs, against the 0.5 mean of a
+    task-blind model."""
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 3.8))
+    score_bars(scores, ["F1 A", "F1 B", "F1 mean"], ax=axes[0], title="test F1",
+               reference=(2 / 3, 'always "match"'))
+    score_bars(scores, ["conflict acc A", "conflict acc B", "conflict acc mean"], ax=axes[1],
+               title="accuracy on the conflict pairs (same article, not B-related)",
+               reference=(0.5, "mean of a task-blind model"))
+    axes[0].figure.tight_layout()
     return axes

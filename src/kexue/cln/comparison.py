@@ -1,0 +1,116 @@
+"""The chapter's comparison: one conditional and one shared model, same data, steps and seed, and its tables.
+
+:func:`compare` runs both (each through the cached :func:`~kexue.cln.matching_run`); the
+:class:`MatchingComparison` it returns knows the three readings of the test pairs, the result table
+(:meth:`~MatchingComparison.rows`), the "article says / we measured" rows (:meth:`~MatchingComparison.claims`)
+and the numbers and words of the chapter's prose (:meth:`~MatchingComparison.facts`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from ..data.matching import TASKS
+from ..train import History
+from .experiment import CONDITIONAL, SHARED, WRONG, MatchingConfig, MatchingResult, matching_run
+from .facts import comparison_facts
+from .shifts import shift_facts
+
+# Su, kexue.fm/archives/8337 and bojone/sohu2021-baseline: the offline score of the conditional baseline, and
+# its training recipe (Adam with an EMA of the weights, batch 16, 5 epochs).
+ARTICLE = {"F1 mean": 0.74, "epochs": 5, "batch_size": 16, "lr": 2e-5, "ema": 0.9999}
+COLUMNS = ["model", *TASKS, "F1 A", "F1 B", "F1 mean", "conflict acc A", "conflict acc B", "conflict acc mean"]
+REFERENCE = 'always "match" (reference)'
+
+
+def _sci(x: float) -> str:
+    """2e-05 -> '2e-5' (how the article writes a learning rate)."""
+    mantissa, _, exponent = f"{x:g}".partition("e")
+    return f"{mantissa}e{int(exponent)}" if exponent else mantissa
+
+
+@dataclass
+class MatchingComparison:
+    """A conditional and a shared run of the same :class:`~kexue.cln.MatchingConfig` (but ``conditional``)."""
+
+    conditional: MatchingResult
+    shared: MatchingResult
+
+    @property
+    def config(self) -> MatchingConfig:
+        return self.conditional.config
+
+    def results(self) -> dict[str, MatchingResult]:
+        return {"conditional": self.conditional, "shared": self.shared}
+
+    def histories(self) -> dict[str, History]:
+        """The dev-set histories, for :func:`kexue.viz.cln.training_curves`."""
+        return {name: result.history for name, result in self.results().items()}
+
+    def readings(self) -> dict[str, dict[str, float]]:
+        """Test scores of the three readings: conditional, conditional with the wrong task id, shared."""
+        return {**self.conditional.readings(), **self.shared.readings()}
+
+    def always_match(self) -> dict[str, float]:
+        """The scores of answering "match" to every test pair (the same pairs for both models)."""
+        return self.shared.always_match()
+
+    def rows(self) -> list[dict[str, object]]:
+        """The result table (columns :data:`COLUMNS`): the three readings and the always-"match" reference."""
+        return self.conditional.rows() + self.shared.rows() + [{"model": REFERENCE, **self.always_match()}]
+
+    def claims(self, start_gaps: list[float]) -> list[dict[str, object]]:
+        """The "article says / we measured" rows; ``start_gaps`` from :func:`~kexue.cln.start_gaps`."""
+        r = self.readings()
+        c, w, s = r[CONDITIONAL], r[WRONG], r[SHARED]
+        return [
+            {"claim": "one conditional model for all six subtasks: mean of F1 A and F1 B",
+             "article": f"≈ {ARTICLE['F1 mean']:.2f} (offline)", "ours": c["F1 mean"]},
+            {"claim": "the same without the condition (one shared model)", "article": "–", "ours": s["F1 mean"]},
+            {"claim": "conditional model read with the wrong task id", "article": "–", "ours": w["F1 mean"]},
+            {"claim": "conflict pairs, mean accuracy over A and B: conditional / wrong task id / shared",
+             "article": "–",
+             "ours": f"{c['conflict acc mean']:.3f} / {w['conflict acc mean']:.3f} / {s['conflict acc mean']:.3f}"},
+            {"claim": "conflict pairs, criterion B accuracy: conditional / shared", "article": "–",
+             "ours": f"{c['conflict acc B']:.3f} / {s['conflict acc B']:.3f}"},
+            {"claim": "zero-initialised W: the converted model equals the pretrained one", "article": "exactly",
+             "ours": f"max |difference| {max(start_gaps):.1e}"},
+        ]
+
+    def setting(self, profile: str, device: str | torch.device) -> str:
+        """What the claims were measured with (profile, model, data, steps, rates, device, seed) and the article's
+        recipe."""
+        cfg = self.config
+        return (f"{profile} profile, {cfg.model} (first {cfg.layers} layers), People's Daily matching analogue: "
+                f"{len(TASKS) * cfg.per_task:,} training / {len(TASKS) * cfg.test_per_task:,} test pairs, "
+                f"max length {cfg.max_length}, {cfg.steps} steps of batch {cfg.batch_size}, Adam lr {cfg.lr:g} "
+                f"(classifier {cfg.head_lr:g}, condition {cfg.cond_lr:g}), {device}, seed {cfg.seed}; "
+                f"article: the Sohu 2021 data, {ARTICLE['epochs']} epochs of batch {ARTICLE['batch_size']}, "
+                f"Adam lr {_sci(ARTICLE['lr'])} with EMA {ARTICLE['ema']:g}")
+
+    def facts(self) -> dict[str, object]:
+        """Every number and verdict the chapter's prose glues (keys ``cln-...``): the readings' scores and words
+        (:func:`~kexue.cln.facts.comparison_facts`), the shifts (:func:`~kexue.cln.shift_facts`), the amount of
+        training and the article's score."""
+        r, cfg = self.readings(), self.config
+        n_train = len(TASKS) * cfg.per_task
+        return {
+            **comparison_facts(r[CONDITIONAL], r[WRONG], r[SHARED], self.always_match()),
+            **shift_facts(self.conditional.shifts, self.conditional.norm_names),
+            "cln-steps": cfg.steps,
+            "cln-batch-size": cfg.batch_size,
+            "cln-layers": cfg.layers,
+            "cln-max-length": cfg.max_length,
+            "cln-n-train": f"{n_train:,}",
+            "cln-passes": cfg.steps * cfg.batch_size / n_train,
+            "cln-article-f1": ARTICLE["F1 mean"],
+        }
+
+
+def compare(config: MatchingConfig, *, device: str | torch.device | None = None,
+            progress: bool = True) -> MatchingComparison:
+    """Run ``config`` conditional and then shared (``config.conditional`` is ignored); each run is cached."""
+    runs = [matching_run(replace(config, conditional=flag), device=device, progress=progress) for flag in (True, False)]
+    return MatchingComparison(*runs)
