@@ -17,7 +17,7 @@ def public_modules() -> list[str]:
 
 
 def test_every_public_module_is_on_the_api_page_once():
-    listed = re.findall(r"^```\{automodule\} (\S+)$", PAGE.read_text(encoding="utf-8"), re.M)
+    listed = re.findall(r"^\.\. automodule:: (\S+)$", PAGE.read_text(encoding="utf-8"), re.M)
     assert sorted(listed) == sorted(set(listed)), "a module is listed twice"
     assert set(listed) == set(public_modules()), (
         f"missing from book/api.md: {sorted(set(public_modules()) - set(listed))}; "
@@ -26,6 +26,12 @@ def test_every_public_module_is_on_the_api_page_once():
 
 def test_packages_show_their_overview_and_modules_their_members():
     text = PAGE.read_text(encoding="utf-8")
-    for name, option in re.findall(r"^```\{automodule\} (\S+)\n(:[\w-]+:)", text, re.M):
+    for name, option in re.findall(r"^\.\. automodule:: (\S+)\n   (:[\w-]+:)", text, re.M):
         is_package = hasattr(importlib.import_module(name), "__path__")
         assert option == (":no-members:" if is_package else ":members:"), name
+
+
+def test_bars_in_docstrings_print_as_bars():
+    from kexue.site.api import plain_bars
+
+    assert plain_bars(["|A ∩ B| / |A ∪ B|, ``a | b`` kept"]) == [r"\|A ∩ B\| / \|A ∪ B\|, ``a | b`` kept"]

@@ -3,7 +3,8 @@
 * :mod:`kexue.site.summary` -- the reproduction summary page, from the chapters' glued claims tables;
 * :mod:`kexue.site.offline` -- local MathJax and widget scripts, and a check that no page loads from elsewhere;
 * :mod:`kexue.site.assets` -- fetches those scripts (pinned npm tarballs, checked) when the environment is made;
-* :mod:`kexue.site.colab` -- the "Open in Colab" badge and the install cell of the generated notebooks.
+* :mod:`kexue.site.colab` -- the "Open in Colab" badge and the install cell of the generated notebooks;
+* :mod:`kexue.site.api` -- the API reference page's docstrings (formulas with bars).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from typing import Any
 
 def setup(app: Any) -> dict[str, Any]:
     """Sphinx entry point: register every part."""
-    from . import colab, offline, summary
+    from . import api, colab, offline, summary
 
-    for part in (summary, offline, colab):
+    for part in (summary, offline, colab, api):
         part.register(app)
     return {"parallel_read_safe": False, "parallel_write_safe": True}
