@@ -1,0 +1,161 @@
+"""The numbers and verdict words the chapter's sentences show (glued into the prose), computed from the runs,
+so that every build, whatever its profile, says only what its own tables say.
+
+Each function returns {name: value}; the chapter glues every entry as ``wobert-<name>``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..train import History
+from .article import (ARTICLE_NER_DROP, ARTICLE_ROUGE_GAIN, ARTICLE_SPEEDUP, ARTICLE_VOCAB_SIZE, ARTICLE_WORDS,
+                      article_gains)
+from .runs import SentimentConfig, SpeedConfig
+from .vocabulary import char_vocabulary
+
+
+def article_facts() -> dict[str, Any]:
+    """The article's numbers the prose quotes (see :mod:`.article`)."""
+    gains = article_gains()
+    first, last = min(ARTICLE_SPEEDUP), max(ARTICLE_SPEEDUP)
+    return {"article-words": ARTICLE_WORDS, "article-vocab": ARTICLE_VOCAB_SIZE,
+            "article-speed-first": ARTICLE_SPEEDUP[first], "article-speed-first-length": first,
+            "article-speed-last": ARTICLE_SPEEDUP[last], "article-speed-last-length": last,
+            "article-gain-min": min(gains.values()), "article-gain-max": max(gains.values()),
+            "article-rouge-csl": ARTICLE_ROUGE_GAIN["CSL"], "article-rouge-lcsts": ARTICLE_ROUGE_GAIN["LCSTS"],
+            "article-ner-drop": ARTICLE_NER_DROP}
+
+
+def vocabulary_facts() -> dict[str, int]:
+    """bert-base-chinese without its ``##`` Chinese pieces (``char-vocab``), plus the article's words
+    (``layout``), and how many entries that layout has more than the article's vocabulary (``layout-extra``)."""
+    chars = len(char_vocabulary())
+    return {"char-vocab": chars, "layout": chars + ARTICLE_WORDS,
+            "layout-extra": chars + ARTICLE_WORDS - ARTICLE_VOCAB_SIZE}
+
+
+def _than(a: float, b: float, more: str, less: str, same: str) -> str:
+    return more if a > b else less if a < b else same
+
+
+def length_facts(pooled: Mapping[str, float]) -> dict[str, Any]:
+    """How much shorter word input is, 1 - 1/r for the pooled ratio r of each corpus, and which shrinks more."""
+    news, reviews = 1 - 1 / pooled["People's Daily"], 1 - 1 / pooled["reviews"]
+    return {"news-shrink": news, "reviews-shrink": reviews,
+            "news-vs-reviews": _than(news, reviews, "more than", "less than", "as much as")}
+
+
+def _trend(values: Sequence[float]) -> str:
+    steps = np.diff(values)
+    if (steps > 0).all():
+        return "grew with the input length"
+    if (steps < 0).all():
+        return "fell as the input grew longer"
+    return "did not change steadily with the input length"
+
+
+def _and(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _side(speed_up: float, ratio: float) -> str:
+    return "above" if speed_up > ratio else "below"
+
+
+def _vs_article(rows: Sequence[dict]) -> str:
+    common = [r for r in rows if r["characters"] in ARTICLE_SPEEDUP]
+    if not common:
+        lengths = _and([str(r["characters"]) for r in rows])
+        return f"measured at lengths the article does not report ({lengths} characters)"
+    groups: dict[str, list[str]] = {}
+    for r in common:
+        side = _side(r["speed-up"], ARTICLE_SPEEDUP[r["characters"]])
+        groups.setdefault(side, []).append(str(r["characters"]))
+    parts, what = [], "the article's GPU numbers"
+    for side, lengths in groups.items():
+        parts.append(f"{side} {what} at {_and(lengths)} characters")
+        what = "them"
+    return " and ".join(parts)
+
+
+def speed_facts(rows: Sequence[dict], config: SpeedConfig) -> dict[str, Any]:
+    """The measured speed-up at the shortest and longest input, whether it grew with the length, where it lies
+    against the length ratio (char tokens / word tokens) at both ends, and against the article's numbers."""
+    first, last = rows[0], rows[-1]
+    ends = [_side(r["speed-up"], r["char tokens"] / r["word tokens"]) for r in (first, last)]
+    if ends[0] == ends[1]:
+        vs_ratio = f"{ends[0]} the length ratio at both ends"
+    else:
+        vs_ratio = f"{ends[0]} the length ratio at the shortest input and {ends[1]} it at the longest"
+    return {"speed-first": first["speed-up"], "speed-first-length": first["characters"],
+            "speed-last": last["speed-up"], "speed-last-length": last["characters"],
+            "speed-trend": _trend([r["speed-up"] for r in rows]), "speed-vs-ratio": vs_ratio,
+            "speed-vs-article": _vs_article(rows), "speed-batch": config.batch, "device": config.device}
+
+
+def _wins(flags: Sequence[bool]) -> str:
+    n, k = len(flags), int(sum(flags))
+    if k == n:
+        return f"at every one of the {n} evaluations" if n > 1 else "at the one evaluation"
+    if k == 0:
+        return f"at none of the {n} evaluations"
+    return f"at {k} of the {n} evaluations"
+
+
+def mlm_facts(histories: Mapping[str, History]) -> dict[str, Any]:
+    """Mean against random new rows on the held-out data: at how many evaluations the mean start has the lower
+    loss on word and on character answers, the final loss and accuracy of both, and whether the article's
+    "mean init starts lower" holds at step 0 for words, characters, both or neither."""
+    mean, rand = histories["mean"], histories["random"]
+    lower = {key: [m < r for m, r in zip(mean.metric(key), rand.metric(key))]
+             for key in ("loss on words", "loss on characters")}
+    words0, chars0 = lower["loss on words"][0], lower["loss on characters"][0]
+    start = {(True, True): "holds here for word and character answers alike",
+             (True, False): "holds here only for the word answers",
+             (False, True): "holds here only for the character answers",
+             (False, False): "does not hold here"}[(words0, chars0)]
+    return {"mlm-word-wins": _wins(lower["loss on words"]), "mlm-char-wins": _wins(lower["loss on characters"]),
+            "mlm-steps": mean.eval_steps[-1],
+            "mlm-loss-mean": mean.evals[-1]["mlm loss"], "mlm-loss-random": rand.evals[-1]["mlm loss"],
+            "mlm-acc-mean": mean.evals[-1]["mlm accuracy"], "mlm-acc-random": rand.evals[-1]["mlm accuracy"],
+            "mlm-start-verdict": start}
+
+
+def _largest_swing(histories: Sequence[History], metric: str) -> float:
+    swings = [np.abs(np.diff(h.metric(metric))).max() for h in histories if len(h.evals) > 1]
+    return float(max(swings)) if swings else 0.0
+
+
+def sentiment_facts(runs: Mapping[str, Sequence[History]], final: Mapping[str, tuple[float, float]],
+                    config: SentimentConfig, metric: str = "dev accuracy") -> dict[str, Any]:
+    """Final accuracies, their spread, the smallest over models of the largest jump between two consecutive
+    evaluations, the binomial standard error sqrt(p(1-p)/n) of an accuracy on the n dev reviews, and the
+    word-after-MLM minus character difference against two standard errors of a difference,
+    2 sqrt(p1(1-p1)/n + p2(1-p2)/n) (as if independent; sharing the dev reviews makes it conservative)."""
+    n = config.mlm.dev
+    acc = {name: value[0] for name, value in final.items()}
+    p = float(np.mean(list(acc.values())))
+    char, word = acc["characters"], acc["words, mean init + MLM"]
+    two_se = 2 * math.sqrt(char * (1 - char) / n + word * (1 - word) / n)
+    diff = word - char
+    if diff > two_se:
+        compared = "more than two standard errors better"
+    elif diff < -two_se:
+        compared = "more than two standard errors worse"
+    else:
+        compared = "within two standard errors, neither better nor worse at this budget"
+    level = {"more than two standard errors better": "above",
+             "more than two standard errors worse": "below"}.get(compared, "level with")
+    return {"acc-char": char, "acc-mean": acc["words, mean init"], "acc-random": acc["words, random init"],
+            "acc-mlm": word, "acc-spread": max(acc.values()) - min(acc.values()),
+            "acc-swing": min(_largest_swing(h, metric) for h in runs.values()),
+            "acc-se": math.sqrt(p * (1 - p) / n), "acc-diff": diff, "acc-two-se": two_se,
+            "acc-two-se-points": 100 * two_se, "acc-compared": compared, "acc-level": level,
+            "gains-vs-budget": _than(max(article_gains().values()), 100 * two_se, "larger than", "smaller than",
+                                     "as large as"),
+            "dev": n, "ft-steps": config.steps, "ft-batch": config.batch, "seeds": len(config.seeds)}
