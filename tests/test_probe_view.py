@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kexue import probing
-from kexue.probing.segment import split_units
+from kexue.probing.units import split_units
 from kexue.viz.explore import _tree_of, explore
 from kexue.viz.probe_view import probe_data, view_html
 from kexue.viz.tree_layout import constituency_layout, dependency_arcs

@@ -31,7 +31,7 @@ from kexue.probing import (
     uas,
     word_prf,
 )
-from kexue.probing.segment import windows
+from kexue.probing.units import windows
 from kexue.probing.trees import tree_score
 
 CHARS = list("欧拉是一名数学家")

@@ -2,26 +2,28 @@
 structure, read from how masking one unit changes another.
 
 * :mod:`.impact` -- the impact matrix f(x_i, x_j), from the n(n+1)/2 distinct masked inputs;
-* :mod:`.segment` -- Su's unsupervised word segmentation from adjacent impacts (2n-1 inputs);
+* :mod:`.units` -- a text's units (characters, letter/digit runs, punctuation), joins and windows;
+* :mod:`.segment` -- Su's unsupervised word segmentation from adjacent impacts (2n-1 inputs), calibrated;
 * :mod:`.trees` -- constituency (Su's split, MART) and dependency (Eisner, Chu-Liu/Edmonds) trees from f;
 * :mod:`.metrics` -- boundary and word F1, UAS, bracket F1;
-* :mod:`.evaluate` -- held-out segmentation scores per layer, thresholds chosen on dev, with baselines.
+* :mod:`.evaluate` -- held-out segmentation scores per layer, thresholds chosen on dev, with baselines;
+* :mod:`.findings` -- the article's numbers, paired-bootstrap differences of word F1, and the prose's verdicts.
 """
 
 from .evaluate import LayerResult, SegmentationReport, evaluate_segmentation
+from .findings import (
+    ARTICLE,
+    Difference,
+    ablation_answer,
+    attached,
+    compared,
+    f1_difference,
+    layer_position,
+    shared_words,
+)
 from .impact import impact_matrix, impact_matrix_reference, pair_count
 from .metrics import PRF, boundary_prf, bracket_prf, uas, word_prf
-from .segment import (
-    adjacent_scores,
-    best_threshold,
-    calibrate,
-    calibration,
-    join_units,
-    random_segment,
-    segment,
-    segment_scores,
-    split_units,
-)
+from .segment import adjacent_scores, best_threshold, calibrate, calibration, segment, segment_scores
 from .trees import (
     brackets,
     chu_liu_edmonds,
@@ -33,6 +35,7 @@ from .trees import (
     su_tree,
     tree_to_brackets,
 )
+from .units import join_units, random_segment, split_units, windows
 
 __all__ = [
     "evaluate_segmentation",
@@ -64,4 +67,13 @@ __all__ = [
     "boundary_prf",
     "uas",
     "bracket_prf",
+    "windows",
+    "ARTICLE",
+    "Difference",
+    "f1_difference",
+    "compared",
+    "ablation_answer",
+    "layer_position",
+    "shared_words",
+    "attached",
 ]

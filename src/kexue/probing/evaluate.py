@@ -13,8 +13,10 @@ from typing import Sequence
 import numpy as np
 
 from ..models import Encoder
+from .findings import Difference, f1_difference
 from .metrics import PRF, boundary_prf, word_prf
-from .segment import best_threshold, join_units, random_segment, segment_scores, split_units
+from .segment import best_threshold, segment_scores
+from .units import join_units, random_segment, split_units
 
 Words = Sequence[str]
 
@@ -29,6 +31,7 @@ class LayerResult:
     dev_word_f1: float
     test_word: PRF
     test_boundary: PRF
+    predicted: list[list[str]] = field(default_factory=list, repr=False)  # its test segmentations
 
 
 @dataclass
@@ -39,6 +42,8 @@ class SegmentationReport:
     baselines: dict[str, tuple[PRF, PRF]] = field(default_factory=dict)  # name -> (word, boundary)
     test_sentences: int = 0
     dev_sentences: int = 0
+    gold: list[list[str]] = field(default_factory=list, repr=False)  # the test sentences' gold words
+    baseline_words: dict[str, list[list[str]]] = field(default_factory=dict, repr=False)  # name -> segmentations
 
     @property
     def best(self) -> LayerResult:
@@ -53,6 +58,13 @@ class SegmentationReport:
         for name, (word, boundary) in self.baselines.items():
             rows.append({"method": name, "word F1": word.f1, "boundary F1": boundary.f1})
         return rows
+
+    def versus(self, baseline: str, **bootstrap) -> Difference:
+        """Word F1 of the dev-chosen layer minus that of ``baseline`` on the test sentences, with a paired
+        bootstrap interval (:func:`~kexue.probing.findings.f1_difference`; ``bootstrap`` goes to it)."""
+        if baseline not in self.baseline_words:
+            raise KeyError(f"no baseline {baseline!r}; the report has {sorted(self.baseline_words)}")
+        return f1_difference(self.best.predicted, self.baseline_words[baseline], self.gold, **bootstrap)
 
 
 def evaluate_segmentation(
@@ -85,8 +97,9 @@ def evaluate_segmentation(
         threshold, dev_f1, cut_rate = best_threshold([(u, s[l]) for u, s in dev_scored], dev)
         predicted = [join_units(units, s[l] >= threshold) for units, s in test_scored]
         results.append(LayerResult(layer, threshold, cut_rate, dev_f1,
-                                   word_prf(predicted, test), boundary_prf(predicted, test)))
-    report = SegmentationReport(results, test_sentences=len(test), dev_sentences=len(dev))
+                                   word_prf(predicted, test), boundary_prf(predicted, test), predicted))
+    report = SegmentationReport(results, test_sentences=len(test), dev_sentences=len(dev),
+                                gold=[list(words) for words in test])
     texts = ["".join(words) for words in test]
     rng = np.random.default_rng(seed)
     candidates = {
@@ -100,4 +113,5 @@ def evaluate_segmentation(
         candidates["jieba (supervised reference)"] = [jieba.lcut(t) for t in texts]
     for name, predicted in candidates.items():
         report.baselines[name] = (word_prf(predicted, test), boundary_prf(predicted, test))
+        report.baseline_words[name] = predicted
     return report

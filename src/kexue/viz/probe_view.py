@@ -23,7 +23,7 @@ import numpy as np
 
 from ..models import Encoder
 from ..probing import impact_matrix
-from ..probing.segment import split_units
+from ..probing.units import split_units
 from ..probing.trees import chu_liu_edmonds, dependency_scores, eisner, mart_tree, su_tree
 from .tree_layout import constituency_layout, dependency_arcs
 
