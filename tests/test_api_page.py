@@ -35,3 +35,13 @@ def test_bars_in_docstrings_print_as_bars():
     from kexue.site.api import plain_bars
 
     assert plain_bars(["|A ∩ B| / |A ∪ B|, ``a | b`` kept"]) == [r"\|A ∩ B\| / \|A ∪ B\|, ``a | b`` kept"]
+
+
+def test_chapters_link_modules_that_the_api_page_documents():
+    listed = set(re.findall(r"^\.\. automodule:: (\S+)$", PAGE.read_text(encoding="utf-8"), re.M))
+    for chapter in PAGE.parent.glob("*.md"):
+        text = chapter.read_text(encoding="utf-8")
+        unknown = set(re.findall(r"\{py:mod\}`([\w.]+)`", text)) - listed
+        assert not unknown, f"{chapter.name} links modules the API page lacks: {sorted(unknown)}"
+        bare = re.findall(r"`(?:src/)?kexue/[\w/.]+`", text)
+        assert not bare, f"{chapter.name}: source paths without a link, write {{py:mod}}`kexue.x` instead: {bare}"
