@@ -18,7 +18,7 @@ from typing import Iterator, Sequence
 import torch
 from transformers import PreTrainedModel
 
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")  # one CJK ideograph
 _SPM_SPACE = "\u2581"
 _LATIN_CAPITAL = re.compile(r"[A-Z]")
 # typographic quotes and dashes NFKC keeps, by the ASCII form a vocabulary is sure to have (bert-base-chinese
@@ -150,8 +150,8 @@ class Encoder:
             raise ValueError(f"empty unit {unit!r}: units must contain visible characters")
         vocab = self.vocab
         ids: list[int] = []
-        for chunk in re.findall(rf"{_CJK.pattern}|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
-            if _CJK.fullmatch(chunk):
+        for chunk in re.findall(rf"{CJK.pattern}|[^\s\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+", text):
+            if CJK.fullmatch(chunk):
                 ids.append(vocab.get(chunk, vocab.get(_SPM_SPACE + chunk, self.tokenizer.unk_token_id)))
                 continue
             pieces = self.tokenizer(chunk, add_special_tokens=False)["input_ids"]

@@ -12,23 +12,23 @@ that cuts at random.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from typing import Sequence
 
 import numpy as np
 
+from ..models.encoder import CJK
+
 #: Marks that end a sentence: long texts are first cut after these (see :func:`windows`).
 SENTENCE_END = frozenset("。！？；!?;…")
 DEFAULT_WINDOW = 126
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")
 
 
 def _kind(ch: str) -> str:
     """``skip`` (whitespace, control), ``cjk``, ``word`` (letters, digits, combining marks) or ``punct``."""
     if ch.isspace() or unicodedata.category(ch).startswith("C"):
         return "skip"
-    if _CJK.fullmatch(ch):
+    if CJK.fullmatch(ch):
         return "cjk"
     if ch.isalnum() or unicodedata.category(ch).startswith("M"):
         return "word"

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Iterable
 
 from ..models import Encoder
-from .vocabulary import _CJK_CHAR
+from ..models.encoder import CJK
 
-_UNITS = re.compile(rf"{_CJK_CHAR}|(?:(?!{_CJK_CHAR})\S)+")  # one CJK character, or a run of other visible text
+_UNITS = re.compile(rf"{CJK.pattern}|(?:(?!{CJK.pattern})\S)+")  # one CJK character, or a run of other visible text
 
 
 def _jieba():

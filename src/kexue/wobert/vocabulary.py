@@ -15,9 +15,9 @@ import torch
 
 from ..data import load_jieba_frequencies, top_words
 from ..models import Encoder
+from ..models.encoder import CJK
 from .article import ARTICLE_WORDS
 
-_CJK_CHAR = r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]"
 
 
 def _unknown(encoder: Encoder, word: str) -> bool:
@@ -31,7 +31,7 @@ def char_vocabulary(path: str | Path | None = None) -> list[str]:
     from ..models import char_vocab_file
 
     tokens = Path(path or char_vocab_file()).read_text(encoding="utf-8").splitlines()
-    return [t for t in tokens if not (t.startswith("##") and re.fullmatch(_CJK_CHAR + "+", t[2:]))]
+    return [t for t in tokens if not (t.startswith("##") and re.fullmatch(CJK.pattern + "+", t[2:]))]
 
 
 class WordSelection(NamedTuple):
