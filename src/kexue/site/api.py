@@ -26,6 +26,7 @@ def _process_docstring(app: Any, what: str, name: str, obj: Any, options: Any, l
 
 
 def register(app: Any) -> None:
+    app.setup_extension("sphinx.ext.autodoc")  # its event must exist before we connect to it
     app.connect("autodoc-process-docstring", _process_docstring)
     # Short references inside docstrings (":func:`predict`", "torch.nn.Module") name functions of the same
     # package or of other libraries; where Sphinx cannot resolve one it prints the name as code, unlinked.
