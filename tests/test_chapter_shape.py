@@ -2,6 +2,7 @@
 alias per module across the book, and no measured number typed into a sentence (it is glued from the run)."""
 
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,12 @@ import pytest
 BOOK = Path(__file__).resolve().parents[1] / "book"
 CHAPTERS = sorted(p for p in BOOK.glob("*.md") if p.read_text(encoding="utf-8").startswith("---\njupytext:"))
 CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```", re.S | re.M)
-MAX_LINE = 88  # what the rendered column shows without a scroll bar
+MAX_LINE = 88  # columns the rendered page shows without a scroll bar
+
+
+def width(line: str) -> int:
+    """Columns the line takes on the page: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
 
 
 def cells(path: Path) -> list[str]:
@@ -49,7 +55,7 @@ def test_cells_define_nothing(chapter):
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_code_lines_fit_the_page(chapter):
-    long = [line for cell in cells(chapter) for line in cell.splitlines() if len(line) > MAX_LINE]
+    long = [line for cell in cells(chapter) for line in cell.splitlines() if width(line) > MAX_LINE]
     assert not long, f"{chapter.name}: {len(long)} code lines over {MAX_LINE} characters, e.g. {long[:2]}"
 
 
