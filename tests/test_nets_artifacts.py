@@ -1,8 +1,10 @@
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
-from kexue.artifacts import cached, config_key
+from kexue.artifacts import cached, cached_run, config_key, key_value
 from kexue.nets import images_to_tensor, mlp, small_cnn
 
 
@@ -50,3 +52,43 @@ def test_cached_results_are_device_free_and_the_same_cold_and_warm(monkeypatch, 
     for result in (cold, warm):
         assert all(t.device.type == "cpu" for t in result["state"].values()) and result["xs"][0].device.type == "cpu"
         assert torch.equal(result["net"].weight, net.weight)
+
+
+def test_cached_run_keys_every_bound_argument_with_defaults(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
+    calls = []
+
+    @cached_run("toy")
+    def run(b: float, *, lr: float = 0.1, progress: bool = True) -> float:
+        calls.append((b, lr))
+        return b * lr
+
+    assert run(2.0) == run(2.0, lr=0.1) == run(2.0, progress=False)  # the default and progress share one key
+    assert len(calls) == 1
+    run(2.0, lr=0.2)
+    assert len(calls) == 2
+    run.__wrapped__.__kwdefaults__["lr"] = 0.3  # a library default edited: the same call now trains again
+    assert run(2.0) == pytest.approx(0.6) and calls[-1] == (2.0, 0.3)
+    assert run.uncached(1.0, lr=1.0) == 1.0 and len(calls) == 4  # the plain function never stores
+    assert run.cache_path(1.0, lr=1.0) != run.cache_path(2.0) and run.cache_path(2.0).exists()
+    bumped = cached_run("toy", version=2)(run.uncached)  # the code behind the run changed: a new key
+    assert bumped.cache_path(2.0) != run.cache_path(2.0) and not bumped.cache_path(2.0).exists()
+
+
+def test_cached_run_keys_dataclasses_and_refuses_opaque_arguments(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
+
+    @dataclasses.dataclass(frozen=True)
+    class Config:
+        steps: int = 10
+
+    @cached_run("toy-config")
+    def run(config: Config) -> int:
+        return config.steps
+
+    assert run(Config()) == 10 and run(Config(steps=20)) == 20
+    assert key_value(Config()) == {"type": Config.__qualname__, "steps": 10}
+    with pytest.raises(TypeError, match="cache_key"):
+        run(object())
+    with pytest.raises(TypeError, match="does not take"):
+        cached_run("bad", ignore=("device",))(lambda x: x)

@@ -120,6 +120,6 @@ def test_the_top_level_holds_what_every_chapter_uses():
     from kexue import artifacts, report, train
 
     assert kexue.train is train and callable(kexue.train.train)  # the module stays reachable by its name
-    assert kexue.History is train.History and kexue.cached is artifacts.cached
+    assert kexue.History is train.History and kexue.cached_run is artifacts.cached_run
     assert kexue.claims_table is report.claims_table and kexue.glue is report.glue
     assert set(kexue.__all__) <= set(dir(kexue))

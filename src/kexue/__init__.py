@@ -9,7 +9,7 @@ lives in its own subpackage (``kexue.probing``, ``kexue.theseus``, ``kexue.wober
 
 from importlib.metadata import version as _version
 
-from .artifacts import cached
+from .artifacts import cached_run
 from .models import Encoder, load_encoder, load_masked_lm, tiny_bert
 from .report import claims_table, glue, markdown_table, mean_interval, mean_std, verdict
 from .runtime import cache_dir, current_profile, setup
@@ -18,5 +18,5 @@ from .train import History
 
 __version__ = _version("kexue")  # pyproject.toml is the one place the version is written
 __all__ = ["setup", "current_profile", "cache_dir", "Encoder", "load_encoder", "load_masked_lm", "tiny_bert",
-           "train", "History", "cached", "claims_table", "markdown_table", "glue", "mean_std", "mean_interval",
+           "train", "History", "cached_run", "claims_table", "markdown_table", "glue", "mean_std", "mean_interval",
            "verdict"]
