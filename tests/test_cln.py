@@ -121,11 +121,11 @@ def test_scores():
 def test_matching_run_smoke():
     cfg = MatchingConfig(conditional=True, model="tiny", layers=1, max_length=24, per_task=8, dev_per_task=4,
                          test_per_task=4, steps=2, batch_size=8, eval_every=2)
-    result = matching_run(cfg, cache=False, progress=False)
+    result = matching_run.uncached(cfg, progress=False)
     assert len(result.pred) == len(result.pred_wrong) == len(result.labels) == 6 * 4
     assert result.shifts.shape[:3] == (6, 3, 2)
     assert set(result.scores(wrong_condition=True)) == set(result.scores())
-    shared = matching_run(MatchingConfig(**{**cfg.__dict__, "conditional": False}), cache=False, progress=False)
+    shared = matching_run.uncached(MatchingConfig(**{**cfg.__dict__, "conditional": False}), progress=False)
     with pytest.raises(ValueError, match="wrong condition"):
         shared.scores(wrong_condition=True)
     comparison = MatchingComparison(result, shared)

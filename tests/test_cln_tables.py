@@ -37,17 +37,18 @@ def fake_result(conditional: bool, seed: int = 0) -> cln.MatchingResult:
                               history=None, labels=labels, tasks=tasks, relations=relations, pred=pred, **extra)
 
 
-def test_matching_run_caches_under_the_old_name_and_key(monkeypatch):
+def test_matching_run_is_keyed_by_every_field_of_its_config(monkeypatch):
     seen = {}
 
     def fake_cached(name, config, compute):
         seen.update(name=name, config=config)
         return "stored"
 
-    monkeypatch.setattr("kexue.cln.experiment.cached", fake_cached)
+    monkeypatch.setattr("kexue.artifacts.cached", fake_cached)
     config = cln.MatchingConfig(conditional=True, layers=3)
-    assert cln.matching_run(config) == "stored"
-    assert seen == {"name": "cln-matching", "config": asdict(config)}
+    assert cln.matching_run(config, device="cpu", progress=False) == "stored"
+    assert seen["name"] == "cln-matching" and list(seen["config"]["arguments"]) == ["config"]  # no device
+    assert seen["config"]["arguments"]["config"] == {"type": "MatchingConfig", **asdict(config)}
     assert list(asdict(config)) == ["conditional", "model", "layers", "max_length", "per_task", "dev_per_task",
                                     "test_per_task", "steps", "batch_size", "lr", "head_lr", "cond_lr", "cond_dim",
                                     "eval_every", "seed", "data_seed"]

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from kexue import artifacts
 from kexue.artifacts import cache_dir
 from kexue.denoising import (
     DDE,
@@ -112,12 +113,17 @@ def test_dde_networks_default_to_the_library_shapes():
     assert (d["critic_hidden"], d["critic_depth"]) == (energy["hidden"], energy["depth"])
 
 
-def test_the_key_lists_every_default_and_the_code_version():
-    key = experiments.cache_config(TINY_ENERGY)
-    assert key["kind"] == "EnergyConfig" and key["code"] == experiments.CODE_VERSION
-    assert key["data"] == {"name": "digits-8x8", "train_fraction": 0.78, "seed": 0}
+def test_the_key_lists_every_default_and_the_code_version(monkeypatch):
+    seen = []
+    monkeypatch.setattr(artifacts, "cached", lambda name, config, compute: seen.append(config))
+    experiments.energy(TINY_ENERGY, progress=False)
+    (key,) = seen
+    assert key["version"] == experiments.CODE_VERSION and list(key["arguments"]) == ["config"]
+    config = key["arguments"]["config"]
+    assert config["type"] == "EnergyConfig"
+    assert config["data"] == {"type": "DigitData", "name": "digits-8x8", "train_fraction": 0.78, "seed": 0}
     for name in ("depth", "center", "batch_size", "embedding_dim", "grad_clip", "ema_decay", "lr"):
-        assert name in key
+        assert name in config
 
 
 # --- the cache: the same config loads, a changed setting or code version retrains ----------------------
@@ -133,7 +139,7 @@ def test_changing_a_setting_retrains_and_the_same_config_loads(cache, monkeypatc
     assert len(deeper.layers) == 2
     experiments.energy(replace(TINY_ENERGY, center=0.5), progress=False)
     assert len(calls) == 3 and len(stored()) == 3
-    monkeypatch.setattr(experiments, "CODE_VERSION", experiments.CODE_VERSION + 1)
+    monkeypatch.setattr(artifacts, "CACHE_VERSION", "changed")  # what a bumped version does to a key
     experiments.energy(TINY_ENERGY, progress=False)
     assert len(calls) == 4 and len(stored()) == 4
 

@@ -247,31 +247,32 @@ def small_data() -> ds.CipherData:
                          ds.build_vocab(pairs, min_count=1), dict(SMOKE_DATA))
 
 
-def test_compare_inits_keeps_its_cache_name_and_key(monkeypatch):
-    """The book's warm cache is keyed by these dicts: the data's settings, the settings as passed, the condition."""
+def test_compare_inits_keys_each_run_by_the_data_every_setting_and_the_condition(monkeypatch):
     seen = []
     monkeypatch.setattr("kexue.artifacts.cached", lambda name, config, compute: seen.append((name, config)) or
                         {"steps": [0], "auc": [0.5], "loss": [], "seconds": 0.0})
-    settings = dict(encoder_name="tiny", layers=2, steps=4, lr=1e-4, batch_size=32, max_length=64, eval_every=2,
-                    eval_pairs=60, reference="peoples-daily-test")
+    settings = dict(encoder_name="tiny", layers=2, steps=4, eval_every=2, eval_pairs=60, progress=False)
     results = ds.compare_inits(small_data(), [("rank-align", True, 0), ("plaintext", False, 1)], **settings)
     assert isinstance(results, ds.TrainingRuns) and list(results) == [("rank-align", True, 0), ("plaintext", False, 1)]
-    assert seen == [
-        ("desensitized", {**SMOKE_DATA, **settings, "init": "rank-align", "unlabelled": True, "run_seed": 0}),
-        ("desensitized", {**SMOKE_DATA, **settings, "init": "plaintext", "unlabelled": False, "run_seed": 1}),
-    ]
+    assert [name for name, _ in seen] == ["desensitized"] * 2
+    first, second = (config["arguments"] for _, config in seen)
+    assert first == {"data": SMOKE_DATA, "init": "rank-align", "unlabelled": True, "seed": 0,
+                     "reference": "peoples-daily-test", "encoder_name": "tiny", "layers": 2, "steps": 4,
+                     "lr": 1e-4, "batch_size": 32, "max_length": 64, "eval_every": 2, "eval_pairs": 60}
+    assert (second["init"], second["unlabelled"], second["seed"]) == ("plaintext", False, 1)
 
 
-def test_compare_zero_shot_keeps_its_cache_name_and_key(monkeypatch):
+def test_compare_zero_shot_keys_each_start_without_the_device(monkeypatch):
     seen = []
     monkeypatch.setattr("kexue.artifacts.cached", lambda name, config, compute: seen.append((name, config)) or
                         [0.5, 0.5, 0.5])
     zero = ds.compare_zero_shot(small_data(), [("random-map", 1)], encoder_name="tiny", layers=2, eval_pairs=60,
                                 device="cpu")
     assert isinstance(zero, ds.ZeroShotRuns) and zero.layers == 2
-    assert seen == [("desensitized-zero-shot", {**SMOKE_DATA, "encoder": "tiny", "layers": 2, "eval_pairs": 60,
-                                                "max_length": 64, "reference": "peoples-daily-test",
-                                                "init": "random-map", "run_seed": 1})]
+    assert seen == [("desensitized-zero-shot", {
+        "function": "kexue.desensitized.experiments.zero_shot_run", "version": 1,
+        "arguments": {"data": SMOKE_DATA, "init": "random-map", "seed": 1, "encoder_name": "tiny", "layers": 2,
+                      "eval_pairs": 60, "max_length": 64, "reference": "peoples-daily-test"}})]
 
 
 def test_conditions_are_the_chapter_lists():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from kexue import flooding as F
-from kexue.flooding import experiments
+from kexue import artifacts
 
 
 def _curves(test_acc, test_loss=None, train_loss=None, train_acc=None):
@@ -189,16 +189,18 @@ def test_expansion_checks_and_slope_rows():
                              "slope of log rel_gap"]
 
 
-def test_experiments_keep_their_cache_names_and_configs(monkeypatch):
+def test_every_run_is_keyed_by_all_its_arguments_defaults_included(monkeypatch):
     seen = []
-    monkeypatch.setattr(experiments, "cached", lambda name, config, compute: seen.append((name, config)))
+    monkeypatch.setattr(artifacts, "cached", lambda name, config, compute: seen.append((name, config)))
     config = dict(n_train=200, noise=0.2, hidden=64, n_test=500, epochs=8)
     F.flooding_sweep([0.0, 0.3], [0], **config)
     F.b_free_comparison([0], eps1=0.1, eps2=0.05, **config)
-    assert seen[0] == ("flooding", {"b": 0.0, "seed": 0, **config})
-    assert seen[1] == ("flooding", {"b": 0.3, "seed": 0, **config})
-    assert seen[2:] == [("flooding-b-free", {"method": m, "seed": 0, "eps1": 0.1, "eps2": 0.05, **config})
-                        for m in F.B_FREE_METHODS]
+    names = [name for name, _ in seen]
+    assert names == ["flooding"] * 2 + ["flooding-b-free"] * len(F.B_FREE_METHODS)
+    first = seen[0][1]["arguments"]
+    assert first == {"b": 0.0, "seed": 0, "batch_size": 100, "lr": 1e-3, "depth": 2, **config}
+    assert [c["arguments"]["method"] for _, c in seen[2:]] == list(F.B_FREE_METHODS)
+    assert seen[2][1]["function"].endswith("run_b_free") and seen[2][1]["arguments"]["eps2"] == 0.05
 
 
 def test_flipped_fraction():

@@ -208,8 +208,8 @@ def test_on_fashion_mnist_lt_the_adjusted_cnn_beats_erm_in_balanced_accuracy(one
     data = lt.fashion_mnist_lt(100, n_max=2000, size=14)  # 4,961 training images
     keep = torch.arange(0, 10000, 4)  # 2,500 balanced test images
     data.x_test, data.y_test = data.x_test[keep], data.y_test[keep]
-    erm = lt.cnn_test_logits(data, tau=0.0, epochs=6, width=16, cache=False, progress=False)
-    la = lt.cnn_test_logits(data, tau=1.0, epochs=6, width=16, cache=False, progress=False)
+    erm = lt.cnn_test_logits.uncached(data, tau=0.0, epochs=6, width=16, progress=False)  # test set cut: no key
+    la = lt.cnn_test_logits.uncached(data, tau=1.0, epochs=6, width=16, progress=False)
     balanced = {
         "erm": lt.balanced_accuracy(erm.argmax(1), data.y_test, 10),
         "post-hoc": lt.balanced_accuracy(lt.adjust_logits(erm, data.prior).argmax(1), data.y_test, 10),

@@ -10,7 +10,8 @@ import pytest
 import torch
 
 from kexue import longtail as lt
-from kexue.longtail import experiment, training
+from kexue import artifacts
+from kexue.longtail import experiment
 from kexue.viz import longtail as longtail_viz
 
 COUNTS = [600, 300, 150, 60, 30, 6]  # ρ = 100, six classes
@@ -41,16 +42,17 @@ def _runs():
     return lt.FashionRuns(data, [0, 1, 2], 1, 16, erm, la, {0.5: [la[0] + 0.5 * data.prior.log()]})
 
 
-def test_cnn_runs_keep_their_cache_name_and_config(monkeypatch):
+def test_cnn_runs_are_keyed_by_the_data_set_and_every_setting(monkeypatch):
     seen = []
-    monkeypatch.setattr(training, "cached", lambda name, config, compute: seen.append((name, config)) or "hit")
-    assert lt.cnn_test_logits(_data(), tau=1.0, seed=2, epochs=20, width=32) == "hit"
-    # the key every stored run was written under: changing it would make the warm book cache miss
-    assert seen == [("logit-adjustment-cnn", {"name": "fashion-mnist-lt", "rho": 100, "n_max": 600, "size": 14,
-                                              "seed": 2, "model": "small_cnn", "tau": 1.0, "epochs": 20,
-                                              "batch_size": 128, "lr": 1e-3, "width": 32})]
-    other = lt.cnn_run_config(_data(seed=3), tau=1.0, seed=2, epochs=20, batch_size=128, lr=1e-3, width=32)
-    assert other["data_seed"] == 3  # another draw of the data set gets its own key
+    monkeypatch.setattr(artifacts, "cached", lambda name, config, compute: seen.append((name, config)) or "hit")
+    assert lt.cnn_test_logits(_data(), tau=1.0, seed=2, epochs=20) == "hit"
+    lt.cnn_test_logits(_data(seed=3), tau=1.0, seed=2, epochs=20, progress=False)
+    (name, first), (_, second) = seen
+    assert name == "logit-adjustment-cnn" and first["function"].endswith("cnn_test_logits")
+    assert first["arguments"] == {"data": {"name": "fashion-mnist-lt", "rho": 100, "n_max": 600, "size": 14,
+                                           "seed": 0}, "tau": 1.0, "seed": 2, "epochs": 20, "batch_size": 128,
+                                  "lr": 1e-3, "width": 32}
+    assert second["arguments"]["data"]["seed"] == 3  # another draw of the data set gets its own key
 
 
 def test_fashion_runs_trains_every_seed_and_the_sweep_once(monkeypatch):

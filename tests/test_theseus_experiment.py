@@ -1,5 +1,5 @@
 """BERT-of-Theseus, the chapter's experiment: seeded runs (the same weights whatever ran before), the cache
-keys, the tables and the numbers the prose shows."""
+keys, the tables and the numbers the prose shows (the runs are cached in an empty folder of the test's own)."""
 
 import re
 from pathlib import Path
@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from kexue import artifacts
 from kexue import theseus as th
 from kexue.runtime import Run
 from kexue.theseus import experiment
@@ -29,11 +30,20 @@ def _assert_same_weights(a: dict, b: dict) -> None:
             assert torch.equal(a[key][name], b[key][name]), (key, name)
 
 
+@pytest.fixture(autouse=True, scope="module")
+def empty_cache(tmp_path_factory):
+    """The runs are cached: each test module starts from an empty cache of its own."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KEXUE_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 def test_same_settings_give_the_same_weights_whatever_ran_before(monkeypatch):
     """Issue 19: the predecessor's new head came from the global generator, so anything that drew from it
     after loading the encoder (converting offline-zh on first use) changed the predecessor and every successor
     under the same cache key. Every run is seeded now."""
-    first = th.compression_experiment(**SIZES, seeds={1: [0]}, cache=False)
+    monkeypatch.setenv("KEXUE_NO_CACHE", "1")  # compute both times
+    first = th.compression_experiment(**SIZES, seeds={1: [0]})
     original = experiment.review_tensors
 
     def disturbed(*args, **kwargs):
@@ -43,7 +53,7 @@ def test_same_settings_give_the_same_weights_whatever_ran_before(monkeypatch):
 
     monkeypatch.setattr(experiment, "review_tensors", disturbed)
     torch.manual_seed(123)
-    second = th.compression_experiment(**SIZES, seeds={1: [0]}, cache=False)
+    second = th.compression_experiment(**SIZES, seeds={1: [0]})
     _assert_same_weights(_states(first), _states(second))
     for key in ("predecessor", ("direct", 1, 0), ("theseus", 1, 0)):
         assert first[key]["history"].losses == second[key]["history"].losses
@@ -62,41 +72,38 @@ def test_the_replacement_draws_ignore_the_global_generator(tiny):
     assert draws[0] == draws[1]
 
 
-def test_cache_keys(monkeypatch):
-    """The keys the warm cache was written under: the direct runs' keys are unchanged; the predecessor's and
-    the successors' carry the predecessor's version (2: seeded head)."""
+def test_each_run_is_keyed_by_its_task_and_settings_and_the_successor_by_its_predecessor(monkeypatch):
     seen = []
 
     def record(name, config, compute):
-        seen.append((name, config))
+        seen.append((name, config["version"], config["arguments"]))
         return compute()
 
-    monkeypatch.setattr(experiment, "cached", record)
-    th.compression_experiment(**SIZES, seeds={1: [0]}, cache=True)
-    data = dict(model="tiny", n_train=64, n_dev=32, n_test=32, max_length=16, batch_size=16, eval_every=2)
-    assert seen == [
-        ("theseus-predecessor", dict(data, steps=3, lr=1e-3, seed=0, version=2)),
-        ("theseus-direct", dict(data, n=1, steps=3, lr=1e-3, seed=0)),
-        ("theseus-successor", dict(data, n=1, steps=3, replacing_steps=2, p=0.5, lr=1e-3, seed=0,
-                                   replace_embeddings=True, predecessor_steps=3, predecessor_lr=1e-3,
-                                   predecessor_version=2)),
+    monkeypatch.setattr(artifacts, "cached", record)
+    th.compression_experiment(**SIZES, seeds={1: [0]})
+    task = {"type": "ReviewTask", "model": "tiny", "n_train": 64, "n_dev": 32, "n_test": 32, "max_length": 16,
+            "batch_size": 16, "eval_every": 2}
+    assert seen[:2] == [
+        ("theseus-predecessor", 2, {"task": task, "steps": 3, "lr": 1e-3, "seed": 0}),
+        ("theseus-direct", 1, {"task": task, "n": 1, "seed": 0, "steps": 3, "lr": 1e-3, "keep_state": True}),
     ]
+    successor = [entry for entry in seen if entry[0] == "theseus-successor"]
+    assert successor == [("theseus-successor", 2, {
+        "task": task, "n": 1, "seed": 0, "predecessor_steps": 3, "predecessor_lr": 1e-3, "steps": 3,
+        "replacing_steps": 2, "p": 0.5, "lr": 1e-3, "replace_embeddings": True, "keep_state": True})]
     assert th.PREDECESSOR_VERSION == 2
-    seen.clear()
-    th.compression_experiment(**SIZES, seeds={1: [0]}, cache=False)
-    assert seen == []  # cache=False computes without the store
 
 
 @pytest.fixture(scope="module")
 def chapter_run():
     """The chapter's pipeline on the tiny model: results, models, rows and the chapter's Run."""
     seeds = {2: [0], 1: [0, 1]}
-    results = th.compression_experiment(**SIZES, seeds=seeds, cache=False)
+    results = th.compression_experiment(**SIZES, seeds=seeds)
     models = th.trained_models(results)
     batch = results["data"]["x_test"][:8]
     rows = th.summary(results, models, forward_times(models, batch, repeats=1))
     run = Run(profile="smoke", device=torch.device("cpu"), seed=0, threads=1,
-              sizes=dict(SIZES, seeds=seeds, repeats=1, cache=False))
+              sizes=dict(SIZES, seeds=seeds, repeats=1))
     return results, models, rows, run, batch
 
 

@@ -1,20 +1,20 @@
 """One experiment: train a pair classifier (conditional or not) on all six subtasks and score its test pairs.
 
 :class:`MatchingConfig` holds every setting that changes the result; :func:`matching_run` is the one cached run
-(cache name ``"cln-matching"``, keyed by ``asdict(config)``); :class:`MatchingResult` keeps the predictions and
+(cache name ``"cln-matching"``, keyed by every field of the config); :class:`MatchingResult` keeps the predictions and
 knows its scores and its rows of the result table.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import torch
 from torch import nn
 
-from ..artifacts import cached
+from ..artifacts import cached_run
 from ..data.matching import MatchPair, load_matching
 from ..layers import keep_first_layers
 from ..models import Encoder, load_encoder
@@ -133,7 +133,8 @@ def _compute(config: MatchingConfig, device: str | torch.device | None, progress
                           relations=[p.relation for p in splits["test"]], pred=pred, train_seconds=seconds, **extra)
 
 
-def matching_run(config: MatchingConfig, *, device: str | torch.device | None = None, cache: bool = True,
+@cached_run("cln-matching", ignore=("device",))
+def matching_run(config: MatchingConfig, *, device: str | torch.device | None = None,
                  progress: bool = True) -> MatchingResult:
     """Train one pair classifier on all six subtasks and evaluate it on the test pairs (cached by ``config``).
 
@@ -141,7 +142,4 @@ def matching_run(config: MatchingConfig, *, device: str | torch.device | None = 
     of the train/dev/test pairs; Adam with ``lr`` for the pretrained weights, ``head_lr`` for the classifier layer
     and ``cond_lr`` for the condition (E, W_γ, W_β).
     """
-    if not cache:
-        return _compute(config, device, progress)
-    return cached("cln-matching", asdict(config), lambda: _compute(config, device, progress))
-
+    return _compute(config, device, progress)

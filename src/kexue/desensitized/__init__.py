@@ -43,6 +43,7 @@ from .experiments import (
     experiment,
     training_conditions,
     zero_shot_conditions,
+    zero_shot_run,
 )
 from .findings import LONGER_RUNS, compared, longer_runs_rows, prose_values, zero_shot_verdict
 from .model import INIT_LABELS, INITS, cipher_model, reembed
@@ -73,5 +74,5 @@ __all__ = [
     "pet_targets", "plaintext_alignment", "prose_values", "random_alignment", "rank_alignment", "ranked_characters",
     "recovery", "recovery_flags", "recovery_table", "reembed", "reference_counts", "roc_auc", "train_matcher",
     "training_conditions", "true_ranks", "verdict_lines", "yes_probability", "zero_shot_auc", "zero_shot_conditions",
-    "zero_shot_verdict",
+    "zero_shot_run", "zero_shot_verdict",
 ]

@@ -26,6 +26,10 @@ class CipherData:
     vocab: CipherVocab
     settings: dict
 
+    def cache_key(self) -> dict:
+        """What a run on these pairs is keyed by (:func:`kexue.artifacts.key_value`): the settings that made them."""
+        return self.settings
+
 
 def desensitized_matching(criterion: str = "A", kind: str = "short-short", *, train_pairs: int = 2000,
                           held_out_pairs: int = 1000, min_count: int = 5, seed: int = 0) -> CipherData:

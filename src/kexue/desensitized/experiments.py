@@ -1,22 +1,19 @@
-"""The chapter's experiments, each run cached by its configuration (:func:`kexue.artifacts.cached`).
+"""The chapter's experiments, each run cached by all its arguments (:func:`kexue.artifacts.cached_run`).
 
 * :func:`experiment`: one joint model trained from one start (:func:`cipher_model` + :func:`train_matcher`);
+* :func:`zero_shot_run`: :func:`zero_shot_auc` of one start, no training;
 * :func:`compare_inits`: :func:`experiment` for each (init, unlabelled, seed) -> :class:`TrainingRuns`;
-* :func:`compare_zero_shot`: :func:`zero_shot_auc` for each (init, seed) -> :class:`ZeroShotRuns`.
-
-The cache names (``desensitized``, ``desensitized-zero-shot``) and the keys (the data's settings, the settings
-passed, the condition) are those of the runs already in the book's cache; keep them, or every run retrains.
+* :func:`compare_zero_shot`: :func:`zero_shot_run` for each (init, seed) -> :class:`ZeroShotRuns`.
 """
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Sequence
 
 import torch
 
-from .. import artifacts
+from ..artifacts import cached_run
 from ..runtime import pick_device
 from .data import CipherData
 from .model import cipher_model
@@ -43,6 +40,7 @@ def zero_shot_conditions(seeds: Sequence[int]) -> list[tuple[str, int]]:
             + [("random-init", s) for s in seeds[:2]])
 
 
+@cached_run("desensitized")
 def experiment(data: CipherData, init: str, *, unlabelled: bool, seed: int = 0,
                reference: str = "peoples-daily-test", encoder_name: str = "offline-zh", layers: int = 4,
                steps: int = 200, lr: float = 1e-4, batch_size: int = 32, max_length: int = 64,
@@ -64,37 +62,25 @@ def experiment(data: CipherData, init: str, *, unlabelled: bool, seed: int = 0,
 
 
 def compare_inits(data: CipherData, conditions: Sequence[tuple[str, bool, int]], **settings) -> TrainingRuns:
-    """:func:`experiment` for each (init, unlabelled, seed), each cached by its full configuration
-    (:func:`kexue.artifacts.cached`), so a rebuild only trains what is new.
-
-    The key is ``data.settings``, the ``settings`` passed (as passed: a default left out is not in it, and
-    ``progress``, if passed, is in it though it cannot change a result) and the condition."""
-    results = {}
-    for init, unlabelled, seed in conditions:
-        config = {**data.settings, **settings, "init": init, "unlabelled": unlabelled, "run_seed": seed}
-        compute = functools.partial(experiment, data, init, unlabelled=unlabelled, seed=seed, **settings)
-        results[(init, unlabelled, seed)] = artifacts.cached("desensitized", config, compute)
-    return TrainingRuns(results)
+    """:func:`experiment` (each run cached) for each (init, unlabelled, seed), with ``settings`` passed on."""
+    return TrainingRuns({(init, unlabelled, seed): experiment(data, init, unlabelled=unlabelled, seed=seed,
+                                                              **settings)
+                         for init, unlabelled, seed in conditions})
 
 
-def compare_zero_shot(data: CipherData, conditions: Sequence[tuple[str, int]], *, encoder_name: str = "offline-zh",
-                      layers: int = 12, eval_pairs: int = 400, max_length: int = 64,
-                      reference: str = "peoples-daily-test",
-                      device: str | torch.device | None = None) -> ZeroShotRuns:
-    """:func:`zero_shot_auc` on the first ``eval_pairs`` held-out pairs for each (init, seed), with the first
-    ``layers`` layers of ``encoder_name``, on ``device`` (default: the GPU when there is one); each cached by its
-    configuration (``device`` is not in it)."""
+@cached_run("desensitized-zero-shot", ignore=("device",))
+def zero_shot_run(data: CipherData, init: str, seed: int, *, encoder_name: str = "offline-zh", layers: int = 12,
+                  eval_pairs: int = 400, max_length: int = 64, reference: str = "peoples-daily-test",
+                  device: str | torch.device | None = None) -> list[float]:
+    """:func:`zero_shot_auc` of the start ``init`` (seed ``seed``) on the first ``eval_pairs`` held-out pairs, with
+    the first ``layers`` layers of ``encoder_name``, on ``device`` (default: the GPU when there is one)."""
     held = pair_tensors(data.held_out, data.vocab, max_length)[:eval_pairs]
-    results = {}
-    for init, seed in conditions:
-        config = {**data.settings, "encoder": encoder_name, "layers": layers, "eval_pairs": eval_pairs,
-                  "max_length": max_length, "reference": reference, "init": init, "run_seed": seed}
+    counts = reference_counts(reference) if init in ("random-map", "rank-align") else None
+    model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
+                         cipher=data.cipher, seed=seed, device=device or pick_device())
+    return zero_shot_auc(model, held)
 
-        def compute(init: str = init, seed: int = seed) -> list[float]:
-            counts = reference_counts(reference) if init in ("random-map", "rank-align") else None
-            model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
-                                 cipher=data.cipher, seed=seed, device=device or pick_device())
-            return zero_shot_auc(model, held)
 
-        results[(init, seed)] = artifacts.cached("desensitized-zero-shot", config, compute)
-    return ZeroShotRuns(results)
+def compare_zero_shot(data: CipherData, conditions: Sequence[tuple[str, int]], **settings) -> ZeroShotRuns:
+    """:func:`zero_shot_run` (each cached) for each (init, seed), with ``settings`` passed on."""
+    return ZeroShotRuns({(init, seed): zero_shot_run(data, init, seed, **settings) for init, seed in conditions})

@@ -1,8 +1,8 @@
 """The seeded Fashion-MNIST experiments: training with per-epoch curves, the sweep over flood levels b, and
 the b-free comparison (descent-ascent against the explicit penalty and plain SGD).
 
-Every run is cached by :func:`kexue.artifacts.cached` under its configuration, so a rebuild does not train
-again. The keys are the arguments the chapter passes (plus b or the method, and the seed).
+Every run is cached by :func:`kexue.artifacts.cached_run` under its arguments (defaults included), so a rebuild
+does not train again.
 """
 
 from __future__ import annotations
@@ -13,18 +13,16 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from ..artifacts import cached
+from ..artifacts import cached_run
 from ..nets import mlp
-from ..train import LossFn, cross_entropy_loss, train
+from ..train import LossFn, batched_eval, cross_entropy_loss, train
 from .data import noisy_fashion_mnist
 from .descent_ascent import DescentAscent, equivalent_penalty, gradient_norm_penalty, repeat_batches
 from .loss import _check_level, flooded
 
 
-@torch.no_grad()
 def _loss_and_accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
-    device = next(model.parameters()).device
-    logits = torch.cat([model(x[i : i + 2048].to(device)).cpu() for i in range(0, len(x), 2048)])
+    logits = batched_eval(model, model, x, batch_size=2048)
     return torch.nn.functional.cross_entropy(logits, y).item(), (logits.argmax(-1) == y).float().mean().item()
 
 
@@ -64,6 +62,7 @@ def track_training(
     return {"epoch": [s // per_epoch for s in history.eval_steps], "objective": losses.mean(1).tolist(), **curves}
 
 
+@cached_run("flooding")
 def run_flooding(
     b: float, seed: int, *, n_train: int, noise: float, epochs: int, batch_size: int = 100, lr: float = 1e-3,
     hidden: int = 500, depth: int = 2, n_test: int | None = None,
@@ -79,19 +78,14 @@ def run_flooding(
 
 
 def flooding_sweep(levels: Sequence[float], seeds: Sequence[int], **config: Any) -> dict[tuple[float, int], dict]:
-    """:func:`run_flooding` for every flood level b and seed, each run cached by its configuration
-    (:func:`kexue.artifacts.cached`); returns {(b, seed): curves}."""
-    return {
-        (b, seed): cached("flooding", {"b": b, "seed": seed, **config},
-                          lambda b=b, seed=seed: run_flooding(b, seed, **config))
-        for b in levels
-        for seed in seeds
-    }
+    """:func:`run_flooding` (each run cached) for every flood level b and seed; returns {(b, seed): curves}."""
+    return {(b, seed): run_flooding(b, seed, **config) for b in levels for seed in seeds}
 
 
 B_FREE_METHODS = ("sgd", "descent-ascent", "penalty")
 
 
+@cached_run("flooding-b-free")
 def run_b_free(
     method: str, seed: int, *, eps1: float, eps2: float, n_train: int, noise: float, epochs: int,
     batch_size: int = 100, hidden: int = 500, depth: int = 2, n_test: int | None = None,
@@ -121,10 +115,5 @@ def run_b_free(
 def b_free_comparison(
     seeds: Sequence[int], methods: Sequence[str] = B_FREE_METHODS, **config: Any
 ) -> dict[tuple[str, int], dict]:
-    """:func:`run_b_free` for every method and seed, cached; returns {(method, seed): curves}."""
-    return {
-        (m, seed): cached("flooding-b-free", {"method": m, "seed": seed, **config},
-                          lambda m=m, seed=seed: run_b_free(m, seed, **config))
-        for m in methods
-        for seed in seeds
-    }
+    """:func:`run_b_free` (each run cached) for every method and seed; returns {(method, seed): curves}."""
+    return {(m, seed): run_b_free(m, seed, **config) for m in methods for seed in seeds}

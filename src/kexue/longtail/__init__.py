@@ -45,7 +45,7 @@ from .metrics import (
     tau_curve,
 )
 from .toy import GaussianToy, PostHoc, gaussian_balanced_logits, gaussian_toy, gaussian_toy_experiment
-from .training import cnn_run_config, cnn_test_logits, fit, linear_classifier, predict_logits
+from .training import cnn_test_logits, fit, linear_classifier, predict_logits
 
 __all__ = [
     "ARTICLE",
@@ -59,7 +59,6 @@ __all__ = [
     "class_groups",
     "class_prior",
     "claim_phrase",
-    "cnn_run_config",
     "cnn_test_logits",
     "comparison_phrase",
     "evaluate_runs",

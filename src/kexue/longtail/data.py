@@ -90,6 +90,10 @@ class LongTailImages:
     prior: torch.Tensor  # (K,) π, float64
     config: dict  # how the set was made (name, rho, n_max, size, seed): part of the cache key of trained runs
 
+    def cache_key(self) -> dict:
+        """What a run trained on this set is keyed by (:func:`kexue.artifacts.key_value`): how it was made."""
+        return self.config
+
     def describe(self) -> str:
         """One line: sizes, imbalance, resolution."""
         return (

@@ -7,10 +7,10 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from ..artifacts import cached
+from ..artifacts import cached_run
 from ..nets import small_cnn
 from ..runtime import seed_everything
-from ..train import History, train
+from ..train import History, batched_eval, train
 from .adjust import _check_tau, loss_fn
 from .data import LongTailImages
 
@@ -36,28 +36,12 @@ def fit(
     return train(model, loss_fn(prior, tau), loader, steps=steps, lr=lr, progress=progress, desc=desc)
 
 
-@torch.no_grad()
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
     """The model's logits for ``x`` in eval mode, on the CPU."""
-    model.eval()
-    device = next(model.parameters()).device
-    return torch.cat([model(x[i : i + batch_size].to(device)).cpu() for i in range(0, len(x), batch_size)])
+    return batched_eval(model, model, x, batch_size=batch_size)
 
 
-def cnn_run_config(
-    data: LongTailImages, *, tau: float, seed: int, epochs: float, batch_size: int, lr: float, width: int
-) -> dict:
-    """The cache configuration of one :func:`cnn_test_logits` run: ``data.config`` and every training setting.
-
-    ``seed`` (the run's) replaces the data set's ``seed`` in the merged dict, as it always has (so stored runs
-    keep their keys); a data seed other than 0 is kept as ``data_seed`` so that it cannot share a key."""
-    config = {**data.config, "model": "small_cnn", "tau": tau, "seed": seed, "epochs": epochs,
-              "batch_size": batch_size, "lr": lr, "width": width}
-    if data.config.get("seed", 0) != 0:
-        config["data_seed"] = data.config["seed"]
-    return config
-
-
+@cached_run("logit-adjustment-cnn")
 def cnn_test_logits(
     data: LongTailImages,
     *,
@@ -67,28 +51,19 @@ def cnn_test_logits(
     batch_size: int = 128,
     lr: float = 1e-3,
     width: int = 32,
-    cache: bool = True,
     progress: bool = True,
 ) -> torch.Tensor:
     """Train :func:`kexue.nets.small_cnn` on ``data`` with :func:`fit` for ``epochs`` passes (τ = 0: ERM) and
-    return its test logits (N_test, K). Seeds the weights and the batch order with ``seed``.
-
-    With ``cache`` the logits are stored by :func:`kexue.artifacts.cached` under "logit-adjustment-cnn",
-    keyed by :func:`cnn_run_config`, so a rebuild does not train again."""
+    return its test logits (N_test, K). Seeds the weights and the batch order with ``seed``. Cached by
+    :func:`kexue.artifacts.cached_run` (the key holds ``data.config`` and every setting), so a rebuild does not
+    train again."""
     tau = _check_tau(tau)
-
-    def compute() -> torch.Tensor:
-        seed_everything(seed)
-        model = small_cnn(len(data.counts), data.x_train.shape[1], width)
-        steps = max(1, round(epochs * len(data.y_train) / batch_size))
-        fit(model, data.x_train, data.y_train, prior=data.prior, tau=tau, steps=steps, batch_size=batch_size,
-            lr=lr, seed=seed, progress=progress)
-        return predict_logits(model, data.x_test)
-
-    if not cache:
-        return compute()
-    config = cnn_run_config(data, tau=tau, seed=seed, epochs=epochs, batch_size=batch_size, lr=lr, width=width)
-    return cached("logit-adjustment-cnn", config, compute)
+    seed_everything(seed)
+    model = small_cnn(len(data.counts), data.x_train.shape[1], width)
+    steps = max(1, round(epochs * len(data.y_train) / batch_size))
+    fit(model, data.x_train, data.y_train, prior=data.prior, tau=tau, steps=steps, batch_size=batch_size,
+        lr=lr, seed=seed, progress=progress)
+    return predict_logits(model, data.x_test)
 
 
 def linear_classifier(

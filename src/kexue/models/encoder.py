@@ -109,6 +109,20 @@ class Encoder:
         self.model.to(device)
         return self
 
+    def cache_key(self) -> dict:
+        """What a run with this encoder is keyed by (:func:`kexue.artifacts.key_value`): its name, architecture,
+        a digest of its weights (a few values of every tensor) and of its pruned vocabulary, if any."""
+        import hashlib
+
+        digest = hashlib.sha256()
+        with torch.no_grad():
+            for name, tensor in self.model.state_dict().items():
+                flat = tensor.detach().flatten()
+                digest.update(name.encode() + flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy().tobytes())
+        kept = None if self.kept_ids is None else hashlib.sha256(self.kept_ids.numpy().tobytes()).hexdigest()[:16]
+        return {"name": self.name, "architecture": self.model.config.to_json_string(),
+                "weights": digest.hexdigest()[:16], "kept_ids": kept}
+
     def __repr__(self) -> str:
         n = sum(p.numel() for p in self.model.parameters())
         return (

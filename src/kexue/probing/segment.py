@@ -24,6 +24,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from ..artifacts import cached_run
+from ..data.peoples_daily import sample_sentences
 from ..models import Encoder
 from .impact import check_metric, distance, encode_units, masked_unit_states, resolve_layers
 from .metrics import word_prf
@@ -121,36 +123,20 @@ def _stored() -> dict:
 
 def calibration(encoder: Encoder, metric: str = "euclidean") -> dict:
     """The calibration (layer, threshold, metric, dev F1) of ``encoder`` for ``metric``: the one shipped in
-    ``calibration.json`` (``offline-zh``), else one made now as :func:`recalibrate` makes it -- on 120 People's
-    Daily dev sentences -- once per model, and kept in the artifact cache (keyed by the model's name, its
-    configuration and a digest of its weights)."""
+    ``calibration.json`` (``offline-zh``), else :func:`dev_calibration` (made once per model, then cached)."""
     stored = _stored().get(encoder.name)
     if stored is not None and stored["metric"] == metric:
         return stored
-    from ..artifacts import cached
-    from ..data.peoples_daily import sample_sentences
-
-    config = {"model": encoder.name, "architecture": encoder.model.config.to_json_string(),
-              "weights": _weights_digest(encoder), "metric": metric, "sentences": 120}
-
-    def compute() -> dict:
-        print(f"kexue: no stored segmentation calibration for {encoder.name!r} ({metric}); calibrating on 120 "
-              "People's Daily dev sentences (once: the result is cached)")
-        return calibrate(encoder, sample_sentences("dev", 120, min_chars=8, max_chars=30), metric=metric)
-
-    return cached("segmentation-calibration", config, compute)
+    return dev_calibration(encoder, metric)
 
 
-def _weights_digest(encoder: Encoder) -> str:
-    """A short digest of the encoder's weights: a few values of every parameter tensor."""
-    import hashlib
-
-    digest = hashlib.sha256()
-    with torch.no_grad():
-        for name, tensor in encoder.model.state_dict().items():
-            flat = tensor.detach().flatten()
-            digest.update(name.encode() + flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy().tobytes())
-    return digest.hexdigest()[:16]
+@cached_run("segmentation-calibration")
+def dev_calibration(encoder: Encoder, metric: str = "euclidean", sentences: int = 120) -> dict:
+    """:func:`calibrate` on ``sentences`` People's Daily dev sentences, as :func:`recalibrate` makes it; cached
+    (the key holds the encoder's name, configuration and a digest of its weights)."""
+    print(f"kexue: no stored segmentation calibration for {encoder.name!r} ({metric}); calibrating on {sentences} "
+          "People's Daily dev sentences (once: the result is cached)")
+    return calibrate(encoder, sample_sentences("dev", sentences, min_chars=8, max_chars=30), metric=metric)
 
 
 def segment(
@@ -250,7 +236,6 @@ def recalibrate(name: str = "offline-zh") -> dict:
     ``offline-zh`` entry)."""
     import os
 
-    from ..data.peoples_daily import sample_sentences
     from ..models import load_encoder
 
     torch.set_num_threads(os.cpu_count() or 1)

@@ -18,7 +18,8 @@ successor is trained, on the task loss alone. At inference only the successor ru
   model inside), :func:`keep_layers`, :func:`first_layers` (the direct-fine-tuning baseline);
 - :mod:`.schedules`: the rate over training (:func:`constant_rate`, :func:`constant_then_one`,
   :func:`linear_curriculum`, ``p_t = min(1, k t + b)``) and :func:`train_theseus`;
-- :mod:`.experiment`: the chapter's cached runs (:func:`compression_experiment`) and :func:`trained_models`;
+- :mod:`.experiment`: the chapter's cached runs (:func:`predecessor_run`, :func:`direct_run`,
+  :func:`theseus_run`), :func:`compression_experiment` over them and :func:`trained_models`;
 - :mod:`.claims`: the article's numbers (``ARTICLE``), the accuracy/speed rows and the claims table;
 - :mod:`.checks`: the wrapper's properties checked on a trained predecessor;
 - :mod:`.facts`: the numbers and verdict words the chapter's sentences show.
@@ -26,16 +27,28 @@ successor is trained, on the task loss alone. At inference only the successor ru
 
 from .checks import WrapperChecks, check_wrapper
 from .claims import ARTICLE, PAPER, SU_IFLYTEK, claims, claims_setting, depths, mean_accuracies, summary
-from .experiment import PREDECESSOR_VERSION, compression_experiment, fit, review_tensors, trained_models
+from .experiment import (
+    PREDECESSOR_VERSION,
+    ReviewTask,
+    compression_experiment,
+    direct_run,
+    fit,
+    predecessor_run,
+    review_tensors,
+    theseus_run,
+    trained_models,
+    trained_predecessor,
+)
 from .facts import claim_verdict, facts, gap_verdict, standard_error
 from .modules import Theseus, check_rate, find_embeddings_owner, layer_groups
 from .schedules import Schedule, constant_rate, constant_then_one, linear_curriculum, train_theseus
 from .successor import extract_successor, first_layers, keep_layers
 
 __all__ = [
-    "ARTICLE", "PAPER", "PREDECESSOR_VERSION", "SU_IFLYTEK", "Schedule", "Theseus", "WrapperChecks",
+    "ARTICLE", "PAPER", "PREDECESSOR_VERSION", "ReviewTask", "SU_IFLYTEK", "Schedule", "Theseus", "WrapperChecks",
     "check_rate", "check_wrapper", "claim_verdict", "claims", "claims_setting", "compression_experiment",
-    "constant_rate", "constant_then_one", "depths", "extract_successor", "facts", "find_embeddings_owner",
+    "constant_rate", "constant_then_one", "depths", "direct_run", "extract_successor", "facts", "find_embeddings_owner",
     "first_layers", "fit", "gap_verdict", "keep_layers", "layer_groups", "linear_curriculum",
-    "mean_accuracies", "review_tensors", "standard_error", "summary", "train_theseus", "trained_models",
+    "mean_accuracies", "predecessor_run", "review_tensors", "standard_error", "summary", "theseus_run",
+    "train_theseus", "trained_models", "trained_predecessor",
 ]

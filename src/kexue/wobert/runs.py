@@ -1,17 +1,17 @@
 """The chapter's three cached runs: forward-pass speed, continued masked-LM pretraining, review sentiment.
 
 Each run has a config dataclass holding every setting that changes its result (``from_run`` reads them from
-the chapter's profile sizes); ``asdict(config)`` is the artefact-cache key, so a rebuild with the same settings
+the chapter's profile sizes); the config is the artefact-cache key (:func:`kexue.artifacts.cached_run`), so a rebuild with the same settings
 loads the stored result instead of training again. The data are read here, sliced by the config's counts, so
 the key also says which texts a run saw.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ..artifacts import cached
+from ..artifacts import cached_run
 from ..data import load_peoples_daily, load_reviews
 from ..train import History
 from .experiments import mlm_comparison, sentiment_comparison
@@ -45,19 +45,16 @@ class SpeedConfig:
                    repeats=run.repeats, device=str(run.device))
 
 
+@cached_run("wobert-speed", ignore=("tokenizer",))
 def speed_run(config: SpeedConfig, tokenizer: WordTokenizer) -> list[dict]:
     """:func:`speed_ratios` of ``tokenizer``'s encoder (moved to ``config.device``) on People's Daily dev text,
     cached as ``"wobert-speed"``. ``tokenizer`` must hold the ``config.words`` words of ``config.model``."""
     if len(tokenizer.words) != config.words:
         raise ValueError(f"the tokenizer holds {len(tokenizer.words)} words but the config says {config.words}: "
                          "build it with select_words(encoder, config.words)")
-
-    def compute() -> list[dict]:
-        model = tokenizer.encoder.base.to(config.device)
-        return speed_ratios(model, tokenizer, _peoples_daily("dev"), config.lengths, batch_size=config.batch,
-                            repeats=config.repeats)
-
-    return cached("wobert-speed", asdict(config), compute)
+    model = tokenizer.encoder.base.to(config.device)
+    return speed_ratios(model, tokenizer, _peoples_daily("dev"), config.lengths, batch_size=config.batch,
+                        repeats=config.repeats)
 
 
 @dataclass(frozen=True)
@@ -101,19 +98,16 @@ def _check_words(words: Sequence[str], count: int) -> None:
                          "select_words(encoder, config.words).words")
 
 
+@cached_run("wobert-mlm", ignore=("words", "device"))
 def mlm_run(config: MLMConfig, words: Sequence[str], *, device: str | None = None) -> dict:
     """:func:`mlm_comparison` from mean and random new rows, cached as ``"wobert-mlm"``:
     ``{"histories": {init: History}, "state": state dict of the mean-init model}``."""
     _check_words(words, config.words)
-
-    def compute() -> dict:
-        return mlm_comparison(
-            config.model, words, _peoples_daily("train")[: config.texts], _peoples_daily("dev")[: config.held_out],
-            keep_texts(config), steps=config.steps, batch_size=config.batch, lr=config.lr,
-            max_length=config.max_length, eval_every=config.eval_every, prune=config.prune, seed=config.seed,
-            device=device)
-
-    return cached("wobert-mlm", asdict(config), compute)
+    return mlm_comparison(
+        config.model, words, _peoples_daily("train")[: config.texts], _peoples_daily("dev")[: config.held_out],
+        keep_texts(config), steps=config.steps, batch_size=config.batch, lr=config.lr,
+        max_length=config.max_length, eval_every=config.eval_every, prune=config.prune, seed=config.seed,
+        device=device)
 
 
 @dataclass(frozen=True)
@@ -136,6 +130,7 @@ class SentimentConfig:
                    seeds=tuple(run.seeds))
 
 
+@cached_run("wobert-sentiment", ignore=("words", "device"))
 def sentiment_run(config: SentimentConfig, words: Sequence[str], *,
                   device: str | None = None) -> dict[str, list[History]]:
     """:func:`sentiment_comparison` of the character model and the :data:`WORD_MODELS`, cached as
@@ -143,15 +138,10 @@ def sentiment_run(config: SentimentConfig, words: Sequence[str], *,
     ``config.mlm`` (a cache hit when the chapter ran it before)."""
     _check_words(words, config.mlm.words)
     mlm = config.mlm
-
-    def compute() -> dict[str, list[History]]:
-        state = mlm_run(mlm, words, device=device)["state"]
-        word_models = {label: (init, state if trained else None)
-                       for label, (init, trained) in WORD_MODELS.items()}
-        return sentiment_comparison(
-            mlm.model, words, keep_texts(mlm), load_reviews("train")[: mlm.reviews], load_reviews("dev")[: mlm.dev],
-            word_models=word_models, steps=config.steps, batch_size=config.batch, lr=config.lr,
-            max_length=config.max_length, eval_every=config.eval_every, prune=mlm.prune, seeds=config.seeds,
-            device=device)
-
-    return cached("wobert-sentiment", asdict(config), compute)
+    state = mlm_run(mlm, words, device=device)["state"]
+    word_models = {label: (init, state if trained else None) for label, (init, trained) in WORD_MODELS.items()}
+    return sentiment_comparison(
+        mlm.model, words, keep_texts(mlm), load_reviews("train")[: mlm.reviews], load_reviews("dev")[: mlm.dev],
+        word_models=word_models, steps=config.steps, batch_size=config.batch, lr=config.lr,
+        max_length=config.max_length, eval_every=config.eval_every, prune=mlm.prune, seeds=config.seeds,
+        device=device)
