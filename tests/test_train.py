@@ -126,3 +126,22 @@ def test_evaluation_at_start_is_step_zero_on_the_untrained_model():
               progress=False)
     assert h.eval_steps == [0, 10, 20] and h.metric("mse")[0] == pytest.approx(start)
     assert seen_modes == [False, False, False]
+
+
+def test_batched_eval_matches_one_pass_restores_the_mode_and_joins_tuples():
+    from kexue.train import batched_eval
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Dropout(0.5))
+    x = torch.randn(10, 3)
+    model.train()
+    out = batched_eval(model, model, x, batch_size=3)
+    assert model.training and not out.requires_grad
+    model.eval()
+    assert torch.allclose(out, model(x).detach(), atol=1e-6)  # eval mode inside: no dropout; batches in order
+    both = batched_eval(model, lambda a, b: (model(a), b * 2), x, torch.arange(10), batch_size=4)
+    assert torch.equal(both[1], torch.arange(10) * 2) and both[0].shape == (10, 4)
+    stacked = batched_eval(model, lambda a: torch.stack([a, a]), x, batch_size=4, dim=1)
+    assert stacked.shape == (2, 10, 3)
+    with pytest.raises(ValueError, match="different lengths"):
+        batched_eval(model, model, x, x[:5])

@@ -89,6 +89,29 @@ def encode_pairs(encoder: Encoder, pairs: Sequence[tuple[str, str]], max_length:
     return _pad(rows, encoder.pad_id)
 
 
+def take_embedding_rows(model: torch.nn.Module, rows: torch.Tensor) -> None:
+    """A new vocabulary whose token t starts as old token ``rows[t]`` (rows may repeat): the input embedding becomes
+    E[rows], a masked-LM output layer keeps the same rows of its weight and bias (zeros where it had none), tied to
+    the new embedding when the model ties them; ``config.vocab_size`` follows. Changes ``model`` in place."""
+    old = model.get_input_embeddings()
+    if len(rows) == 0 or rows.min() < 0 or rows.max() >= old.num_embeddings:
+        raise ValueError(f"rows must be a non-empty tensor of ids in 0..{old.num_embeddings - 1}")
+    new = torch.nn.Embedding(len(rows), old.embedding_dim, padding_idx=None).to(old.weight.device)
+    new.weight.data.copy_(old.weight.data[rows])
+    output = model.get_output_embeddings()
+    tied = output is not None and (output.weight is old.weight or getattr(model.config, "tie_word_embeddings", False))
+    model.set_input_embeddings(new)
+    if output is not None:
+        decoder = torch.nn.Linear(old.embedding_dim, len(rows)).to(old.weight.device)
+        decoder.weight.data.copy_(output.weight.data[rows])
+        bias = getattr(output, "bias", None)
+        decoder.bias.data.copy_(bias.data[rows]) if bias is not None else decoder.bias.data.zero_()
+        model.set_output_embeddings(decoder)
+        if tied:
+            decoder.weight = new.weight
+    model.config.vocab_size = len(rows)
+
+
 def prune_vocab(encoder: Encoder, *id_tensors: torch.Tensor) -> list[torch.Tensor]:
     """Keep only the vocabulary rows used in ``id_tensors`` (plus the special tokens); return the tensors re-indexed.
 
@@ -106,22 +129,7 @@ def prune_vocab(encoder: Encoder, *id_tensors: torch.Tensor) -> list[torch.Tenso
     old = model.get_input_embeddings()
     if used.max() >= old.num_embeddings or used.min() < 0:
         raise ValueError("the id tensors hold ids outside this encoder's vocabulary: encode them with this encoder")
-    new = torch.nn.Embedding(len(used), old.embedding_dim, padding_idx=None).to(old.weight.device)
-    new.weight.data.copy_(old.weight.data[used])
-    model.set_input_embeddings(new)
-    output = model.get_output_embeddings()
-    if output is not None:  # masked-LM head: keep the same rows of the decoder and its bias
-        decoder = torch.nn.Linear(old.embedding_dim, len(used)).to(old.weight.device)
-        decoder.weight.data.copy_(output.weight.data[used])
-        bias = getattr(output, "bias", None)
-        if bias is not None:
-            decoder.bias.data.copy_(bias.data[used])
-        else:
-            decoder.bias.data.zero_()
-        model.set_output_embeddings(decoder)
-        if getattr(model.config, "tie_word_embeddings", False):
-            decoder.weight = new.weight
-    model.config.vocab_size = len(used)
+    take_embedding_rows(model, used)
     old_to_new = torch.full((old.num_embeddings,), -1, dtype=torch.long)
     old_to_new[used] = torch.arange(len(used))
     encoder.set_id_map(old_to_new, used)

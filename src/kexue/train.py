@@ -215,17 +215,45 @@ def cross_entropy_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.
     return torch.nn.functional.cross_entropy(model(inputs), labels)
 
 
+def _device_slice(value: Any, start: int, stop: int, device: torch.device) -> Any:
+    """Rows ``start:stop`` of ``value``, tensors moved to ``device``."""
+    part = value[start:stop]
+    return part.to(device) if isinstance(part, torch.Tensor) else part
+
+
+def _cpu_cat(parts: list, dim: int) -> Any:
+    """Concatenate per-batch outputs on the CPU (a tuple of outputs element by element)."""
+    if isinstance(parts[0], tuple):
+        return tuple(_cpu_cat([p[i] for p in parts], dim) for i in range(len(parts[0])))
+    return torch.cat([p.cpu() for p in parts], dim)
+
+
 @torch.no_grad()
+def batched_eval(model: torch.nn.Module, step: Callable[..., Any], *inputs: Any, batch_size: int = 64,
+                 dim: int = 0) -> Any:
+    """``step(*slices)`` over ``batch_size`` rows of every input at a time, with ``model`` in eval mode and no
+    gradients (its training flag restored after); tensor slices go to the model's device, the outputs (a tensor or
+    a tuple of tensors per batch) are concatenated on the CPU along ``dim``. The one batched-inference loop."""
+    if len({len(x) for x in inputs}) != 1:
+        raise ValueError(f"the inputs have different lengths: {[len(x) for x in inputs]}")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    try:
+        parts = [step(*(_device_slice(x, start, start + batch_size, device) for x in inputs))
+                 for start in range(0, len(inputs[0]), batch_size)]
+    finally:
+        model.train(was_training)
+    return _cpu_cat(parts, dim)
+
+
 def accuracy(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor, batch_size: int = 512) -> float:
     """Fraction of ``inputs`` whose arg-max prediction equals the label."""
     if len(inputs) != len(labels):
         raise ValueError(f"{len(inputs)} inputs but {len(labels)} labels")
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    correct = 0
-    for start in range(0, len(inputs), batch_size):
-        logits = model(inputs[start : start + batch_size].to(device))
-        correct += (logits.argmax(-1).cpu() == labels[start : start + batch_size]).sum().item()
-    model.train(was_training)
-    return correct / max(len(inputs), 1)
+    if len(inputs) == 0:
+        return 0.0
+    predicted = batched_eval(model, lambda x: model(x).argmax(-1), inputs, batch_size=batch_size)
+    return (predicted == labels).sum().item() / len(inputs)

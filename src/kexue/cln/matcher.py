@@ -13,6 +13,7 @@ from torch import nn
 from ..data.matching import TASKS
 from ..models import Encoder
 from ..text import MeanPoolClassifier
+from ..train import batched_eval
 from .encoder import ConditionalEncoder
 
 
@@ -45,16 +46,9 @@ def swap_criterion(task: torch.Tensor) -> torch.Tensor:
     return (task + 3) % len(TASKS)
 
 
-@torch.no_grad()
 def predict(model: nn.Module, input_ids: torch.Tensor, task: torch.Tensor | None = None,
             batch_size: int = 64) -> torch.Tensor:
     """Arg-max labels of ``model`` for a batch of pair ids (passing ``task=`` to a conditional model)."""
-    was_training = model.training
-    model.eval()
-    device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(input_ids), batch_size):
-        kwargs = {} if task is None else {"task": task[start : start + batch_size].to(device)}
-        out.append(model(input_ids[start : start + batch_size].to(device), **kwargs).argmax(-1).cpu())
-    model.train(was_training)
-    return torch.cat(out)
+    if task is None:
+        return batched_eval(model, lambda ids: model(ids).argmax(-1), input_ids, batch_size=batch_size)
+    return batched_eval(model, lambda ids, t: model(ids, task=t).argmax(-1), input_ids, task, batch_size=batch_size)

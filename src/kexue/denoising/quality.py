@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..nets import small_cnn
-from ..train import cross_entropy_loss, train
+from ..train import batched_eval, cross_entropy_loss, train
 from ._checks import check_count, check_images
 
 
@@ -65,18 +65,16 @@ def train_classifier(
     return net.cpu().eval()
 
 
-@torch.no_grad()
 def classifier_outputs(classifier: nn.Sequential, images: torch.Tensor, batch_size: int = 1000):
     """(features, class probabilities) of images: the penultimate layer and the softmax of the last."""
     check_images(images, size=getattr(classifier, "image_size", None))
-    classifier.eval()
-    device = next(classifier.parameters()).device
-    feats, probs = [], []
-    for start in range(0, len(images), batch_size):
-        f = classifier[:-1](images[start : start + batch_size].to(device).clamp(0, 1))
-        feats.append(f.cpu())
-        probs.append(torch.softmax(classifier[-1](f), dim=1).cpu())
-    return torch.cat(feats).double().numpy(), torch.cat(probs).double().numpy()
+
+    def outputs(batch: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = classifier[:-1](batch.clamp(0, 1))
+        return features, torch.softmax(classifier[-1](features), dim=1)
+
+    feats, probs = batched_eval(classifier, outputs, images, batch_size=batch_size)
+    return feats.double().numpy(), probs.double().numpy()
 
 
 def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:

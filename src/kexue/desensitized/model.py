@@ -14,6 +14,7 @@ from transformers import BertConfig, BertForMaskedLM
 
 from ..layers import keep_first_layers
 from ..models import load_masked_lm
+from ..text import take_embedding_rows
 from .alignments import plaintext_alignment, random_alignment, rank_alignment
 from .cipher import Cipher
 from .vocabulary import CipherVocab
@@ -31,19 +32,9 @@ INIT_LABELS = {
 
 def reembed(model: BertForMaskedLM, rows: torch.Tensor) -> BertForMaskedLM:
     """Replace the token embedding by ``E[rows]`` (rows may repeat) and the tied MLM output layer (and its bias)
-    by the same rows: token t of the new vocabulary starts as row ``rows[t]`` of the old one."""
-    old = model.get_input_embeddings()
-    if rows.min() < 0 or rows.max() >= old.num_embeddings:
-        raise ValueError(f"rows must be in 0..{old.num_embeddings - 1}")
-    new = torch.nn.Embedding(len(rows), old.embedding_dim)
-    new.weight.data.copy_(old.weight.data[rows])
-    bias = model.get_output_embeddings().bias
-    decoder = torch.nn.Linear(old.embedding_dim, len(rows))
-    decoder.bias.data.copy_(bias.data[rows] if bias is not None else torch.zeros(len(rows)))
-    model.set_input_embeddings(new)
-    model.set_output_embeddings(decoder)
-    decoder.weight = new.weight  # tied, as in BERT
-    model.config.vocab_size = len(rows)
+    by the same rows: token t of the new vocabulary starts as row ``rows[t]`` of the old one
+    (:func:`kexue.text.take_embedding_rows`)."""
+    take_embedding_rows(model, rows)
     return model
 
 

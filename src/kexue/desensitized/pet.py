@@ -16,6 +16,7 @@ import torch
 from transformers import BertForMaskedLM
 
 from ..text import IGNORE, mask_tokens
+from ..train import batched_eval
 from .pairs import PairTensors, assemble
 from .vocabulary import MASK, NO, PAD, SPECIALS, YES
 
@@ -57,18 +58,14 @@ def make_pet_loss(vocab_size: int, *, rate: float = 0.15, swap: float = 0.5, see
     return loss_fn
 
 
-@torch.no_grad()
 def yes_probability(model: BertForMaskedLM, pairs: PairTensors, batch_size: int = 128) -> torch.Tensor:
     """Match score of each pair: s = p(yes) / (p(yes) + p(no)) from the MLM head at ``[CLS]`` (no masking, no swap)."""
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
-    scores = []
-    for start in range(0, len(pairs), batch_size):
-        batch = pairs[start:start + batch_size]
+
+    def score(batch: PairTensors) -> torch.Tensor:
         ids = assemble(batch.a, batch.b).to(device)
         hidden = model.bert(input_ids=ids, attention_mask=(ids != PAD).long()).last_hidden_state[:, 0]
         logits = model.cls(hidden)[:, [NO, YES]]
-        scores.append(torch.softmax(logits.float(), -1)[:, 1].cpu())  # the full softmax's normaliser cancels
-    model.train(was_training)
-    return torch.cat(scores)
+        return torch.softmax(logits.float(), -1)[:, 1]  # the full softmax's normaliser cancels
+
+    return batched_eval(model, score, pairs, batch_size=batch_size)

@@ -11,28 +11,26 @@ import torch
 from transformers import BertForMaskedLM
 
 from ..models import mean_pool
+from ..train import batched_eval
 from .auc import roc_auc
 from .pairs import PairTensors, assemble
 from .vocabulary import PAD
 
 
-@torch.no_grad()
 def mean_pooled_states(model: BertForMaskedLM, texts: torch.Tensor, batch_size: int = 128) -> torch.Tensor:
     """Each text read alone as ``[CLS] text [SEP]``: the mean of every layer's hidden states over its real tokens,
     shape (layers + 1, texts, hidden); index 0 is the embedding layer. ``texts``: padded token ids (``[PAD]`` = 0)."""
     if texts.ndim != 2 or not (texts != PAD).any(1).all():
         raise ValueError("texts must be a 2-d tensor of padded token ids with at least one token per row")
-    was_training = model.training
-    model.eval()
     device = next(model.parameters()).device
-    pooled = []
-    for start in range(0, len(texts), batch_size):
-        ids = assemble(texts[start:start + batch_size]).to(device)
+
+    def pooled(batch: torch.Tensor) -> torch.Tensor:
+        ids = assemble(batch.cpu()).to(device)  # assemble builds its rows on the CPU
         mask = (ids != PAD).long()
         states = model.bert(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
-        pooled.append(torch.stack([mean_pool(h.float(), mask) for h in states]).cpu())
-    model.train(was_training)
-    return torch.cat(pooled, dim=1)
+        return torch.stack([mean_pool(h.float(), mask) for h in states])
+
+    return batched_eval(model, pooled, texts, batch_size=batch_size, dim=1)
 
 
 def zero_shot_auc(model: BertForMaskedLM, pairs: PairTensors, batch_size: int = 128) -> list[float]:
