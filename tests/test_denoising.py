@@ -12,9 +12,9 @@ from kexue.denoising import (
     SamplerDiverged,
     ScoreUNet,
     dde_loss,
-    denoiser_objective,
+    denoiser_loss_fn,
     dsm_loss,
-    dsm_objective,
+    dsm_loss_fn,
     ema_hook,
     fit,
     frechet_distance,
@@ -96,7 +96,7 @@ def test_trained_denoiser_approaches_the_tweedie_denoiser():
     sigma = 0.5
     x = MIX_1D.sample(4000, torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    r, history = fit(mlp(1, 1, hidden=64, depth=3), x, denoiser_objective(sigma), steps=1000, batch_size=128,
+    r, history = fit(mlp(1, 1, hidden=64, depth=3), x, denoiser_loss_fn(sigma), steps=1000, batch_size=128,
                      lr=3e-3, grad_clip=None, progress=False)
     grid = torch.linspace(-3.5, 3.5, 200)[:, None]
     with torch.no_grad():
@@ -156,7 +156,7 @@ def test_noise_conditional_energy_learns_every_noise_level():
     s = 0.5
     x = s * torch.randn(6000, 2, generator=torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    energy, _ = fit(EnergyMLP(2, 64, 2, noise_conditional=True), x, dsm_objective((0.05, 1.0)),
+    energy, _ = fit(EnergyMLP(2, 64, 2, noise_conditional=True), x, dsm_loss_fn((0.05, 1.0)),
                     steps=1500, batch_size=256, lr=3e-3, progress=False)
     for sigma in (0.1, 0.3, 1.0):
         probe = math.sqrt(s**2 + sigma**2) * torch.randn(2000, 2, generator=torch.Generator().manual_seed(2))
@@ -211,7 +211,7 @@ def test_sampler_rejects_bad_settings_and_reports_divergence():
 
 def test_nonpositive_sigma_is_rejected_everywhere():
     for call in (lambda: MIX_1D.smoothed(0.0), lambda: tweedie_denoiser(MIX_1D, -1.0, torch.zeros(2, 1)),
-                 lambda: dsm_objective(0.0), lambda: dsm_objective((0.0, 1.0)), lambda: denoiser_objective(-0.1),
+                 lambda: dsm_loss_fn(0.0), lambda: dsm_loss_fn((0.0, 1.0)), lambda: denoiser_loss_fn(-0.1),
                  lambda: dsm_loss(EnergyMLP(2, 8, 1), torch.zeros(3, 2), torch.tensor([0.1, 0.0, 0.2])),
                  lambda: ScoreUNet(width=8)(torch.zeros(2, 1, 8, 8), -0.5)):
         with pytest.raises(ValueError, match="sigma"):
@@ -241,9 +241,9 @@ def test_nan_during_training_stops_with_a_clear_error():
             return self.w * x * float("nan")
 
     with pytest.raises(TrainingDiverged, match="step 1"):
-        fit(Exploding(), torch.randn(64, 2), dsm_objective(0.5), steps=5, progress=False)
+        fit(Exploding(), torch.randn(64, 2), dsm_loss_fn(0.5), steps=5, progress=False)
     with pytest.raises(ValueError, match="NaN"):
-        fit(mlp(2, 2), torch.full((8, 2), float("nan")), denoiser_objective(0.5), steps=5, progress=False)
+        fit(mlp(2, 2), torch.full((8, 2), float("nan")), denoiser_loss_fn(0.5), steps=5, progress=False)
 
 
 # --- networks, EMA, DDE ------------------------------------------------------------------------------
@@ -292,7 +292,7 @@ def test_generator_trained_on_E_p_alone_collapses():
     # E_p of a two-bump density on the line; minimising E_p alone drives every sample into one bump's centre
     data = GaussianMixture([0.5, 0.5], [[-1.0], [1.0]], [0.2, 0.2]).sample(4000, torch.Generator().manual_seed(0))
     torch.manual_seed(0)
-    E_p, _ = fit(EnergyMLP(1, 32, 2), data, dsm_objective(0.2), steps=600, batch_size=256, lr=3e-3, progress=False)
+    E_p, _ = fit(EnergyMLP(1, 32, 2), data, dsm_loss_fn(0.2), steps=600, batch_size=256, lr=3e-3, progress=False)
     generator = nn.Sequential(nn.Linear(2, 32), nn.SiLU(), nn.Linear(32, 1))
     model = DDE(generator, E_p, None, sigma=0.2, z_dim=2, objective="p_only")
     train_dde(model, steps=400, lr=3e-3, progress=False)

@@ -228,7 +228,7 @@ def test_zero_prior_is_refused_with_the_remedy_and_smoothing_fixes_it():
     for call in (lambda: lt.logit_adjusted_loss(logits, targets, prior),
                  lambda: lt.adjust_logits(logits, prior),
                  lambda: lt.predict(logits, prior, trained_with="erm", goal="balanced"),
-                 lambda: lt.loss_fn(prior)):
+                 lambda: lt.logit_adjusted_loss_fn(prior)):
         with pytest.raises(ValueError, match="smoothing=1.0"):
             call()
     smoothed = lt.class_prior(targets, 4, smoothing=1.0)

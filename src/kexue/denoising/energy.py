@@ -8,7 +8,7 @@ p_sigma = p * N(0, sigma^2 I) the density of x~.
   E ||sigma * s(x~, sigma) + eps||^2, converges to E = -log p_sigma + C. The article writes the same loss as
   ||grad E'(x + eps') + eps'||^2 with eps' = sigma * eps and E' = sigma^2 log p_sigma = -sigma^2 E.
   Taking the gradient of an energy inside the loss is "double backprop" (``create_graph=True``).
-* With a per-sample sigma (``dsm_objective((lo, hi))``) one network learns every noise level at once: the
+* With a per-sample sigma (``dsm_loss_fn((lo, hi))``) one network learns every noise level at once: the
   noise-conditional version used for annealed sampling.
 """
 
@@ -135,7 +135,7 @@ def sample_log_uniform(n: int, low: float, high: float, device=None) -> torch.Te
     return torch.exp(math.log(low) + u * (math.log(high) - math.log(low)))
 
 
-def dsm_objective(sigma: float | tuple[float, float]) -> LossFn:
+def dsm_loss_fn(sigma: float | tuple[float, float]) -> LossFn:
     """``loss_fn(model, batch)`` for :func:`kexue.train.train`: :func:`dsm_loss` at one fixed sigma, or, for a
     pair (low, high), at a sigma drawn per sample log-uniformly in that range (annealed / multi-scale DSM)."""
     if isinstance(sigma, (tuple, list)):
@@ -151,7 +151,7 @@ def dsm_objective(sigma: float | tuple[float, float]) -> LossFn:
     return lambda model, batch: dsm_loss(model, _first(batch), sigma)
 
 
-def denoiser_objective(sigma: float) -> LossFn:
+def denoiser_loss_fn(sigma: float) -> LossFn:
     """``loss_fn(model, batch)`` for training a plain denoiser r: mean ||r(x + sigma eps) - x||^2."""
     check_positive("sigma", sigma)
 

@@ -28,7 +28,7 @@ from ..artifacts import cached_run
 from ..train import History
 from .datasets import DigitData, FashionData
 from .dde import DDE, mlp_generator, train_dde
-from .energy import EnergyMLP, dsm_objective, fit
+from .energy import EnergyMLP, dsm_loss_fn, fit
 from .quality import train_classifier
 from .sampling import LangevinResult, geometric_sigmas, langevin
 from .unet import ScoreUNet
@@ -44,9 +44,9 @@ def _seed_init(seed: int) -> None:
 
 
 def _fit(model: nn.Module, x: torch.Tensor, config, desc: str, progress: bool):
-    """:func:`~kexue.denoising.fit` of ``model`` on ``x`` with ``dsm_objective(config.sigma)`` and the optimiser
+    """:func:`~kexue.denoising.fit` of ``model`` on ``x`` with ``dsm_loss_fn(config.sigma)`` and the optimiser
     settings of an :class:`EnergyConfig` or a :class:`UNetConfig`."""
-    return fit(model, x, dsm_objective(config.sigma), steps=config.steps, batch_size=config.batch_size,
+    return fit(model, x, dsm_loss_fn(config.sigma), steps=config.steps, batch_size=config.batch_size,
                lr=config.lr, ema_decay=config.ema_decay, grad_clip=config.grad_clip, seed=config.seed,
                desc=desc, progress=progress)
 
@@ -72,7 +72,7 @@ def classifier(config: ClassifierConfig, *, progress: bool = True) -> nn.Sequent
 
 @dataclass(frozen=True)
 class EnergyConfig:
-    """An :class:`~kexue.denoising.EnergyMLP` trained with ``dsm_objective(sigma)`` by
+    """An :class:`~kexue.denoising.EnergyMLP` trained with ``dsm_loss_fn(sigma)`` by
     :func:`~kexue.denoising.fit` (a number: one noise level; a pair (low, high): log-uniform per sample)."""
     data: Data
     sigma: float | tuple[float, float]
@@ -103,7 +103,7 @@ def energy(config: EnergyConfig, *, progress: bool = True) -> tuple[EnergyMLP, H
 
 @dataclass(frozen=True)
 class UNetConfig:
-    """A :class:`~kexue.denoising.ScoreUNet` trained with ``dsm_objective(sigma)`` by :func:`~kexue.denoising.fit`."""
+    """A :class:`~kexue.denoising.ScoreUNet` trained with ``dsm_loss_fn(sigma)`` by :func:`~kexue.denoising.fit`."""
     data: Data
     steps: int
     width: int = 32

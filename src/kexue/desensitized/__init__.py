@@ -48,7 +48,7 @@ from .experiments import (
 from .findings import LONGER_RUNS, compared, longer_runs_rows, prose_values, zero_shot_verdict
 from .model import INIT_LABELS, INITS, cipher_model, reembed
 from .pairs import PairTensors, assemble, concat, pair_tensors
-from .pet import make_pet_loss, pet_targets, yes_probability
+from .pet import pet_loss_fn, pet_targets, yes_probability
 from .recovery import (
     RecoveryTable,
     chapter_references,
@@ -70,7 +70,7 @@ __all__ = [
     "TrainingRuns", "UNK", "YES", "ZeroShotRuns", "assemble", "build_vocab", "chapter_references", "char_counts",
     "characters", "cipher_model", "claims", "claims_setting", "compare_inits", "compare_zero_shot", "compared",
     "concat", "decode_with", "desensitized_matching", "encipher_pairs", "experiment", "jieba_char_counts",
-    "longer_runs_rows", "make_cipher", "make_pet_loss", "mean_pooled_states", "overlap_auc", "pair_tensors",
+    "longer_runs_rows", "make_cipher", "pet_loss_fn", "mean_pooled_states", "overlap_auc", "pair_tensors",
     "pet_targets", "plaintext_alignment", "prose_values", "random_alignment", "rank_alignment", "ranked_characters",
     "recovery", "recovery_flags", "recovery_table", "reembed", "reference_counts", "roc_auc", "train_matcher",
     "training_conditions", "true_ranks", "verdict_lines", "yes_probability", "zero_shot_auc", "zero_shot_conditions",

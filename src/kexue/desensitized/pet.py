@@ -32,7 +32,7 @@ def pet_targets(input_ids: torch.Tensor, y: torch.Tensor, *, vocab_size: int, ra
     return inputs, targets
 
 
-def make_pet_loss(vocab_size: int, *, rate: float = 0.15, swap: float = 0.5, seed: int = 0):
+def pet_loss_fn(vocab_size: int, *, rate: float = 0.15, swap: float = 0.5, seed: int = 0):
     """``loss_fn(model, (a, b, y))`` for :func:`kexue.train.train`: random order swap (prob. ``swap``), fresh
     masking every batch, and one cross-entropy over all targets of the batch (``[CLS]`` labels and masked tokens):
 

@@ -9,7 +9,7 @@ from ..text import batches
 from ..train import History, train
 from .auc import roc_auc
 from .pairs import PairTensors, concat
-from .pet import make_pet_loss, yes_probability
+from .pet import pet_loss_fn, yes_probability
 
 
 def train_matcher(model: BertForMaskedLM, labelled: PairTensors, held_out: PairTensors, *,
@@ -28,6 +28,6 @@ def train_matcher(model: BertForMaskedLM, labelled: PairTensors, held_out: PairT
     def evaluate(m: BertForMaskedLM) -> dict[str, float]:
         return {"auc": roc_auc(yes_probability(m, held_out), held_out.y)}
 
-    return train(model, make_pet_loss(vocab_size, seed=seed), batches(data.a, data.b, data.y,
+    return train(model, pet_loss_fn(vocab_size, seed=seed), batches(data.a, data.b, data.y,
                  batch_size=batch_size, seed=seed), steps=steps, lr=lr, evaluate=evaluate, eval_every=eval_every,
                  eval_at_start=True, progress=progress, desc="PET matcher")

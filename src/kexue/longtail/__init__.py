@@ -26,7 +26,7 @@ from .adjust import (
     log_prior,
     logit_adjusted_loss,
     logit_adjusted_loss_pairwise,
-    loss_fn,
+    logit_adjusted_loss_fn,
     loss_forms_table,
     predict,
 )
@@ -74,7 +74,7 @@ __all__ = [
     "logit_adjusted_loss_pairwise",
     "long_tail_counts",
     "long_tail_subsample",
-    "loss_fn",
+    "logit_adjusted_loss_fn",
     "loss_forms_table",
     "mean_per_class_accuracy",
     "mean_std_by_key",

@@ -120,7 +120,7 @@ def loss_forms_table(
     return rows
 
 
-def loss_fn(prior: torch.Tensor, tau: float = 1.0) -> Callable[[nn.Module, tuple], torch.Tensor]:
+def logit_adjusted_loss_fn(prior: torch.Tensor, tau: float = 1.0) -> Callable[[nn.Module, tuple], torch.Tensor]:
     """A ``loss_fn(model, (x, y))`` for :func:`kexue.train.train`: :func:`logit_adjusted_loss` with π, τ."""
     tau = _check_tau(tau)
     log_prior(prior)  # fail now, not at the first batch

@@ -7,7 +7,7 @@ acc_y is the accuracy within true class y; balanced accuracy is (1/K) Σ_y acc_y
 
 from __future__ import annotations
 
-from typing import Literal, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import torch
@@ -93,18 +93,11 @@ def run_scores(
             for z in logits]
 
 
-def evaluate_runs(
-    logits: Sequence[torch.Tensor],
-    targets: torch.Tensor,
-    prior: torch.Tensor,
-    groups: dict[str, list[int]],
-    *,
-    trained_with: Literal["erm", "logit_adjusted"],
-    goal: Literal["balanced", "plain"],
-    tau: float = 1.0,
-) -> dict[str, tuple[float, float]]:
-    """:func:`run_scores` as (mean, std) over the runs, per metric."""
-    return mean_std_by_key(run_scores(logits, targets, prior, groups, trained_with=trained_with, goal=goal, tau=tau))
+def evaluate_runs(logits: Sequence[torch.Tensor], targets: torch.Tensor, prior: torch.Tensor,
+                  groups: dict[str, list[int]], **rule: Any) -> dict[str, tuple[float, float]]:
+    """:func:`run_scores` as (mean, std) over the runs, per metric; ``rule``: its ``trained_with``, ``goal``,
+    ``tau``."""
+    return mean_std_by_key(run_scores(logits, targets, prior, groups, **rule))
 
 
 def mean_per_class_accuracy(

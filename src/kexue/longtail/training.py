@@ -11,7 +11,7 @@ from ..artifacts import cached_run
 from ..nets import small_cnn
 from ..runtime import seed_everything
 from ..train import History, batched_eval, train
-from .adjust import _check_tau, loss_fn
+from .adjust import _check_tau, logit_adjusted_loss_fn
 from .data import LongTailImages
 
 
@@ -33,7 +33,7 @@ def fit(
     loader = DataLoader(TensorDataset(x, y), batch_size=batch_size, shuffle=True,
                         generator=torch.Generator().manual_seed(seed))
     desc = "ERM" if tau == 0 else f"LA loss τ={tau:g}"
-    return train(model, loss_fn(prior, tau), loader, steps=steps, lr=lr, progress=progress, desc=desc)
+    return train(model, logit_adjusted_loss_fn(prior, tau), loader, steps=steps, lr=lr, progress=progress, desc=desc)
 
 
 def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 1024) -> torch.Tensor:
