@@ -4,8 +4,9 @@
 
 Each chapter (the MyST notebooks of book/ with a jupytext header) runs as `make book` runs it: in book/, in a
 fresh kernel, with `KEXUE_PROFILE` and `HF_HUB_OFFLINE=1`. Cells are timed by nbclient (from the kernel's
-execute_input to its reply). `--cold` points `KEXUE_CACHE_DIR` at an empty folder, so every trained artefact and
-converted model is made again, as on a fresh machine; otherwise the user cache is used as it is (warm).
+execute_input to its reply). `--cold` points `KEXUE_CACHE_DIR` at an empty folder (a temporary one, or `--cache DIR`, emptied first and kept),
+so every trained artefact and converted model is made again, as on a fresh machine; otherwise the cache of the
+environment is used as it is (warm).
 
 Prints, per chapter, the wall time and the cells that take most of it (first line of the cell). Writes
 `results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds) and the executed notebooks
@@ -19,6 +20,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 import time
@@ -70,6 +72,8 @@ def main() -> None:
     parser.add_argument("--profile", default="book", choices=["smoke", "book", "full"])
     parser.add_argument("--chapters", nargs="*", help="chapter stems (default: all)")
     parser.add_argument("--cold", action="store_true", help="use an empty artefact cache")
+    parser.add_argument("--cache", type=Path, help="with --cold: this folder (emptied first, then kept) as the "
+                        "cache, so that a warm run with KEXUE_CACHE_DIR set to it can be compared")
     parser.add_argument("--out", type=Path, help="folder for the executed notebooks")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per cell")
     parser.add_argument("--top", type=int, default=4, help="cells to print per chapter")
@@ -82,9 +86,13 @@ def main() -> None:
     out = args.out or ROOT / "_build" / "benchmark" / args.profile
     out.mkdir(parents=True, exist_ok=True)
     env = {"KEXUE_PROFILE": args.profile, "HF_HUB_OFFLINE": "0" if args.profile == "full" else "1"}
-    cold_dir = tempfile.TemporaryDirectory(prefix="kexue-cold-") if args.cold else None
+    cold_dir = tempfile.TemporaryDirectory(prefix="kexue-cold-") if args.cold and not args.cache else None
     if cold_dir is not None:
         env["KEXUE_CACHE_DIR"] = cold_dir.name
+    elif args.cold:
+        shutil.rmtree(args.cache, ignore_errors=True)
+        args.cache.mkdir(parents=True)
+        env["KEXUE_CACHE_DIR"] = str(args.cache)
 
     records = []
     for path in selected:
