@@ -4,7 +4,7 @@
 
 Reads the executed notebooks that ``benchmarks/book_build.py --out DIR`` wrote (one ``<chapter>.ipynb`` per
 chapter). For each chapter found in both folders, the text of each code cell's outputs (printed text, plain
-text, Markdown, HTML tables, glued values; images are left out) is compared line by line. Lines matching an
+text, Markdown, HTML tables, glued values; images and progress-bar widgets are left out) is compared line by line. Lines matching an
 ``--ignore`` pattern (a regular expression: wall times, speed measurements, progress bars) are dropped first.
 Prints every differing line pair and, per chapter, ``same`` or the number of cells that differ; the exit status
 is 1 when any chapter differs.
@@ -26,6 +26,8 @@ def output_lines(cell: nbformat.NotebookNode, ignore: list[re.Pattern]) -> list[
     """The text lines a code cell shows, without those matching an ``ignore`` pattern."""
     texts = []
     for output in cell.get("outputs", []):
+        if "application/vnd.jupyter.widget-view+json" in output.get("data", {}):
+            continue  # a progress bar: shown while a run trains, absent when it loads from the cache
         if output.get("output_type") == "stream" and output.get("name") == "stdout":
             texts.append(output.get("text", ""))
         for kind in TEXT_TYPES:
