@@ -24,15 +24,15 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--steps", type=int, default=1500)
     parser.add_argument("--eval-every", type=int, default=100)
-    parser.add_argument("--eval-pairs", type=int, default=1000)
+    parser.add_argument("--n-eval", type=int, default=1000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = parser.parse_args()
 
-    data = ds.desensitized_matching("A", "short-short", train_pairs=4000, held_out_pairs=1000)
+    data = ds.desensitized_matching("A", "short-short", n_train=4000, n_held_out=1000)
     conditions = [(init, True, seed) for seed in args.seeds for init in ds.INITS]
-    results = ds.compare_inits(data, conditions, encoder_name=args.model, layers=args.layers, steps=args.steps,
+    results = ds.compare_inits(data, conditions, model=args.model, layers=args.layers, steps=args.steps,
                                lr=args.lr, batch_size=32, max_length=64, eval_every=args.eval_every,
-                               eval_pairs=args.eval_pairs)
+                               n_eval=args.n_eval)
     steps = next(iter(results.values()))["steps"]
     shown = sorted({min(len(steps) - 1, i) for i in (2, len(steps) // 3, len(steps) - 1)})
 
@@ -41,7 +41,7 @@ def main() -> None:
             else f"{values[0]:.3f}"
 
     print(f"{args.model}, {args.layers} layers, Adam {args.lr:g}, batch 32, seeds {args.seeds}; "
-          f"id-overlap baseline {ds.overlap_auc(data.held_out[:args.eval_pairs]):.3f}")
+          f"id-overlap baseline {ds.overlap_auc(data.held_out[:args.n_eval]):.3f}")
     print("| start | " + " | ".join(f"AUC at step {steps[i]}" for i in shown) + " |")
     print("|---" * (len(shown) + 1) + "|")
     for init in ds.INITS:

@@ -119,8 +119,8 @@ def test_scores():
 
 
 def test_matching_run_smoke():
-    cfg = MatchingConfig(conditional=True, model="tiny", layers=1, max_length=24, per_task=8, dev_per_task=4,
-                         test_per_task=4, steps=2, batch_size=8, eval_every=2)
+    cfg = MatchingConfig(conditional=True, model="tiny", layers=1, max_length=24, n_train_per_task=8,
+                         n_dev_per_task=4, n_test_per_task=4, steps=2, batch_size=8, eval_every=2)
     result = matching_run.uncached(cfg, progress=False)
     assert len(result.pred) == len(result.pred_wrong) == len(result.labels) == 6 * 4
     assert result.shifts.shape[:3] == (6, 3, 2)

@@ -33,7 +33,7 @@ def fake_result(conditional: bool, seed: int = 0) -> cln.MatchingResult:
         extra = dict(pred_wrong=torch.randint(0, 2, (48,), generator=g),
                      shifts=torch.randn(6, 5, 2, 4, generator=g), norm_names=names)
     return cln.MatchingResult(config=cln.MatchingConfig(conditional=conditional, steps=30, batch_size=4,
-                                                        per_task=20, test_per_task=8),
+                                                        n_train_per_task=20, n_test_per_task=8),
                               history=None, labels=labels, tasks=tasks, relations=relations, pred=pred, **extra)
 
 
@@ -49,9 +49,9 @@ def test_matching_run_is_keyed_by_every_field_of_its_config(monkeypatch):
     assert cln.matching_run(config, device="cpu", progress=False) == "stored"
     assert seen["name"] == "cln-matching" and list(seen["config"]["arguments"]) == ["config"]  # no device
     assert seen["config"]["arguments"]["config"] == {"type": "MatchingConfig", **asdict(config)}
-    assert list(asdict(config)) == ["conditional", "model", "layers", "max_length", "per_task", "dev_per_task",
-                                    "test_per_task", "steps", "batch_size", "lr", "head_lr", "cond_lr", "cond_dim",
-                                    "eval_every", "seed", "data_seed"]
+    assert list(asdict(config)) == ["conditional", "model", "layers", "max_length", "n_train_per_task",
+                                    "n_dev_per_task", "n_test_per_task", "steps", "batch_size", "lr", "head_lr",
+                                    "cond_lr", "cond_dim", "eval_every", "seed", "data_seed"]
 
 
 def test_compare_runs_conditional_then_shared(monkeypatch):

@@ -114,7 +114,7 @@ def test_reembed_copies_rows_and_ties_the_head(mlm):
 def test_cipher_model_keeps_specials_and_layers():
     vocab = ds.build_vocab(pairs_with_counts({10: 9, 20: 7, 30: 5}), min_count=3)
     reference = Counter({"的": 9, "一": 8, "是": 7, "不": 6})
-    model = ds.cipher_model("rank-align", vocab, encoder_name="tiny", layers=2, reference=reference)
+    model = ds.cipher_model("rank-align", vocab, model="tiny", layers=2, reference=reference)
     from kexue import load_masked_lm
 
     tiny = load_masked_lm("tiny")
@@ -123,13 +123,13 @@ def test_cipher_model_keeps_specials_and_layers():
     assert len(model.bert.encoder.layer) == 2 and new.shape[0] == len(vocab)
     for token, row in [(ds.PAD, tiny.pad_id), (ds.CLS, tiny.cls_id), (ds.SEP, tiny.sep_id), (ds.MASK, tiny.mask_id)]:
         assert torch.equal(new[token], old[row])
-    scratch = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=2)
+    scratch = ds.cipher_model("random-init", vocab, model="tiny", layers=2)
     assert scratch.get_input_embeddings().weight.shape == new.shape
     assert not torch.equal(scratch.get_input_embeddings().weight[ds.CLS], old[tiny.cls_id])
     with pytest.raises(ValueError, match="init must be"):
-        ds.cipher_model("frequency", vocab, encoder_name="tiny")
+        ds.cipher_model("frequency", vocab, model="tiny")
     # the model comes back on the device asked for (the step-0 evaluation and the zero-shot test run there)
-    placed = ds.cipher_model("rank-align", vocab, encoder_name="tiny", layers=2, reference=reference, device="meta")
+    placed = ds.cipher_model("rank-align", vocab, model="tiny", layers=2, reference=reference, device="meta")
     assert {p.device.type for p in placed.parameters()} == {"meta"}
 
 
@@ -177,7 +177,7 @@ def test_masking_statistics_and_cls_targets():
 
 def test_yes_probability_is_the_normalised_yes_no_ratio(mlm):
     vocab = ds.build_vocab([ds.CipherPair(tuple(range(1, 30)), (1,), 1)], min_count=1)
-    model = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=1)
+    model = ds.cipher_model("random-init", vocab, model="tiny", layers=1)
     pairs = ds.pair_tensors([ds.CipherPair((1, 2, 3), (4, 5), 1), ds.CipherPair((6,), (7, 8, 9), 0)], vocab)
     scores = ds.yes_probability(model, pairs)
     assert ((scores > 0) & (scores < 1)).all()
@@ -217,7 +217,7 @@ def test_pet_training_learns_a_ciphered_rule():
         pairs.append(ds.CipherPair(tuple(a), tuple(b), i % 2))
     vocab = ds.build_vocab(pairs, min_count=1)
     train_set, held_out = ds.pair_tensors(pairs[:300], vocab), ds.pair_tensors(pairs[300:], vocab)
-    model = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=2)
+    model = ds.cipher_model("random-init", vocab, model="tiny", layers=2)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # a tiny model: one thread is fastest, and leaves the other core to other jobs
     try:
@@ -233,7 +233,7 @@ def test_mean_pooled_states_match_one_text_at_a_time():
     pairs = [ds.CipherPair((3, 4, 5, 6, 7), (8,), 1), ds.CipherPair((9, 10), (3, 4), 0)]
     vocab = ds.build_vocab(pairs, min_count=1)
     tensors = ds.pair_tensors(pairs, vocab)
-    model = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=2).eval()
+    model = ds.cipher_model("random-init", vocab, model="tiny", layers=2).eval()
     batched = ds.mean_pooled_states(model, tensors.a)
     assert batched.shape == (3, 2, model.config.hidden_size)  # embeddings + 2 layers, 2 texts
     for i, text in enumerate(tensors.a):
@@ -255,7 +255,7 @@ def test_zero_shot_auc_is_perfect_when_matches_are_copies():
         b = a if i % 2 else tuple(int(v) for v in rng.integers(20, 40, 6))
         pairs.append(ds.CipherPair(a, b, i % 2))
     vocab = ds.build_vocab(pairs, min_count=1)
-    model = ds.cipher_model("random-init", vocab, encoder_name="tiny", layers=2)
+    model = ds.cipher_model("random-init", vocab, model="tiny", layers=2)
     aucs = ds.zero_shot_auc(model, ds.pair_tensors(pairs, vocab))
     assert len(aucs) == 3 and all(a == pytest.approx(1.0) for a in aucs)
     assert model.training  # the evaluation leaves the mode as it found it

@@ -181,7 +181,7 @@ def test_claims_and_verdicts_are_the_chapter_cells():
 
 def test_claims_setting_names_the_run():
     class Run:
-        profile, layers, model, eval_pairs, steps, lr, device, seeds = "smoke", 2, "tiny", 60, 4, 1e-4, "cpu", [0]
+        profile, layers, model, n_eval, steps, lr, device, seeds = "smoke", 2, "tiny", 60, 4, 1e-4, "cpu", [0]
 
     class Data:
         vocab, train, held_out = [0] * 992, [0] * 200, [0] * 200
@@ -237,7 +237,7 @@ def test_recovery_table_rows_flags_and_lookup(tiny):
         table.row("c")
 
 
-SMOKE_DATA = {"criterion": "A", "kind": "short-short", "train_pairs": 200, "held_out_pairs": 200, "min_count": 5,
+SMOKE_DATA = {"criterion": "A", "kind": "short-short", "n_train": 200, "n_held_out": 200, "min_count": 5,
               "seed": 0}
 
 
@@ -251,14 +251,14 @@ def test_compare_inits_keys_each_run_by_the_data_every_setting_and_the_condition
     seen = []
     monkeypatch.setattr("kexue.artifacts.cached", lambda name, config, compute: seen.append((name, config)) or
                         {"steps": [0], "auc": [0.5], "loss": [], "seconds": 0.0})
-    settings = dict(encoder_name="tiny", layers=2, steps=4, eval_every=2, eval_pairs=60, progress=False)
+    settings = dict(model="tiny", layers=2, steps=4, eval_every=2, n_eval=60, progress=False)
     results = ds.compare_inits(small_data(), [("rank-align", True, 0), ("plaintext", False, 1)], **settings)
     assert isinstance(results, ds.TrainingRuns) and list(results) == [("rank-align", True, 0), ("plaintext", False, 1)]
     assert [name for name, _ in seen] == ["desensitized"] * 2
     first, second = (config["arguments"] for _, config in seen)
     assert first == {"data": SMOKE_DATA, "init": "rank-align", "unlabelled": True, "seed": 0,
-                     "reference": "peoples-daily-test", "encoder_name": "tiny", "layers": 2, "steps": 4,
-                     "lr": 1e-4, "batch_size": 32, "max_length": 64, "eval_every": 2, "eval_pairs": 60}
+                     "reference": "peoples-daily-test", "model": "tiny", "layers": 2, "steps": 4,
+                     "lr": 1e-4, "batch_size": 32, "max_length": 64, "eval_every": 2, "n_eval": 60}
     assert (second["init"], second["unlabelled"], second["seed"]) == ("plaintext", False, 1)
 
 
@@ -266,13 +266,13 @@ def test_compare_zero_shot_keys_each_start_without_the_device(monkeypatch):
     seen = []
     monkeypatch.setattr("kexue.artifacts.cached", lambda name, config, compute: seen.append((name, config)) or
                         [0.5, 0.5, 0.5])
-    zero = ds.compare_zero_shot(small_data(), [("random-map", 1)], encoder_name="tiny", layers=2, eval_pairs=60,
+    zero = ds.compare_zero_shot(small_data(), [("random-map", 1)], model="tiny", layers=2, n_eval=60,
                                 device="cpu")
     assert isinstance(zero, ds.ZeroShotRuns) and zero.layers == 2
     assert seen == [("desensitized-zero-shot", {
         "function": "kexue.desensitized.experiments.zero_shot_run", "version": 1,
-        "arguments": {"data": SMOKE_DATA, "init": "random-map", "seed": 1, "encoder_name": "tiny", "layers": 2,
-                      "eval_pairs": 60, "max_length": 64, "reference": "peoples-daily-test"}})]
+        "arguments": {"data": SMOKE_DATA, "init": "random-map", "seed": 1, "model": "tiny", "layers": 2,
+                      "n_eval": 60, "max_length": 64, "reference": "peoples-daily-test"}})]
 
 
 def test_conditions_are_the_chapter_lists():

@@ -29,8 +29,9 @@ def profile_settings(run) -> dict[str, dict]:
     built itself before the runs moved into kexue.wobert.runs)."""
     speed = {"model": run.model, "words": run.words, "lengths": run.lengths, "batch": run.speed_batch,
              "repeats": run.repeats, "device": str(run.device)}
-    mlm = {"model": run.model, "words": run.words, "prune": run.prune, "texts": run.mlm_texts,
-           "held_out": run.held_out, "reviews": run.reviews, "dev": run.dev, "steps": run.mlm_steps,
+    mlm = {"model": run.model, "words": run.words, "prune": run.prune, "n_texts": run.mlm_texts,
+           "n_held_out": run.n_held_out, "n_train_reviews": run.n_train_reviews,
+           "n_dev_reviews": run.n_dev_reviews, "steps": run.mlm_steps,
            "batch": run.mlm_batch, "max_length": run.mlm_max_length, "lr": run.mlm_lr,
            "eval_every": run.mlm_eval_every, "seed": run.seeds[0]}
     ft = {"mlm": mlm, "steps": run.ft_steps, "batch": run.ft_batch, "max_length": run.ft_max_length,
@@ -51,7 +52,8 @@ def test_configs_hold_every_setting_of_the_profile(profile, device):
 
 
 def test_keep_texts_are_the_texts_of_both_runs():
-    config = wobert.MLMConfig(model="tiny", words=10, prune=True, texts=5, held_out=3, reviews=4, dev=2, steps=1,
+    config = wobert.MLMConfig(model="tiny", words=10, prune=True, n_texts=5, n_held_out=3, n_train_reviews=4,
+                              n_dev_reviews=2, steps=1,
                               batch=2, max_length=16, lr=1e-4, eval_every=1, seed=0)
     texts = wobert.keep_texts(config)
     pd_train, pd_dev = data.load_peoples_daily("train"), data.load_peoples_daily("dev")
@@ -63,7 +65,8 @@ def test_keep_texts_are_the_texts_of_both_runs():
 def test_runs_on_a_tiny_model_are_cached_and_check_their_words(tmp_path, monkeypatch, tiny):
     monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
     run = Run(profile="smoke", device=torch.device("cpu"), seed=0, threads=1, sizes={
-        **chapter_profiles()["smoke"], "words": 40, "mlm_texts": 48, "held_out": 8, "reviews": 32, "dev": 16,
+        **chapter_profiles()["smoke"], "words": 40, "mlm_texts": 48, "n_held_out": 8, "n_train_reviews": 32,
+        "n_dev_reviews": 16,
         "mlm_steps": 2, "ft_steps": 2, "mlm_eval_every": 1, "ft_eval_every": 1, "lengths": [16, 24]})
     words = wobert.select_words(tiny, run.words).words
     with pytest.raises(ValueError, match="config says"):

@@ -84,7 +84,8 @@ class MatchingComparison:
         recipe."""
         cfg = self.config
         return (f"{profile} profile, {cfg.model} (first {cfg.layers} layers), People's Daily matching analogue: "
-                f"{len(TASKS) * cfg.per_task:,} training / {len(TASKS) * cfg.test_per_task:,} test pairs, "
+                f"{len(TASKS) * cfg.n_train_per_task:,} training / "
+                f"{len(TASKS) * cfg.n_test_per_task:,} test pairs, "
                 f"max length {cfg.max_length}, {cfg.steps} steps of batch {cfg.batch_size}, Adam lr {cfg.lr:g} "
                 f"(classifier {cfg.head_lr:g}, condition {cfg.cond_lr:g}), {device}, seed {cfg.seed}; "
                 f"article: the Sohu 2021 data, {ARTICLE['epochs']} epochs of batch {ARTICLE['batch_size']}, "
@@ -95,7 +96,7 @@ class MatchingComparison:
         (:func:`~kexue.cln.facts.comparison_facts`), the shifts (:func:`~kexue.cln.shift_facts`), the amount of
         training and the article's score."""
         r, cfg = self.readings(), self.config
-        n_train = len(TASKS) * cfg.per_task
+        n_train = len(TASKS) * cfg.n_train_per_task
         return {
             **comparison_facts(r[CONDITIONAL], r[WRONG], r[SHARED], self.always_match()),
             **shift_facts(self.conditional.shifts, self.conditional.norm_names),

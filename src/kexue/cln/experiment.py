@@ -36,9 +36,9 @@ class MatchingConfig:
     model: str = "offline-zh"
     layers: int = 6
     max_length: int = 128
-    per_task: int = 600  # training pairs per subtask
-    dev_per_task: int = 50
-    test_per_task: int = 150
+    n_train_per_task: int = 600  # training pairs per subtask
+    n_dev_per_task: int = 50
+    n_test_per_task: int = 150
     steps: int = 300
     batch_size: int = 16
     lr: float = 1e-4  # pretrained encoder
@@ -98,7 +98,8 @@ def _compute(config: MatchingConfig, device: str | torch.device | None, progress
     encoder = load_encoder(config.model, device=device)
     keep_first_layers(encoder.model, config.layers)
     splits = {name: load_matching(name, n, seed=config.data_seed) for name, n in
-              (("train", config.per_task), ("dev", config.dev_per_task), ("test", config.test_per_task))}
+              (("train", config.n_train_per_task), ("dev", config.n_dev_per_task),
+               ("test", config.n_test_per_task))}
     tensors = {name: _pair_tensors(encoder, pairs, config.max_length) for name, pairs in splits.items()}
     pruned = prune_vocab(encoder, *(t[0] for t in tensors.values()))
     tensors = {name: (ids, *t[1:]) for (name, t), ids in zip(tensors.items(), pruned)}

@@ -65,7 +65,7 @@ def claims_setting(run: Any, data: Any) -> str:
     chapter's sizes, ``data`` a :class:`CipherData`), and the article's setting."""
     return (f"{run.profile} profile, first {run.layers} layers of {run.model} with the cipher vocabulary "
             f"({len(data.vocab):,} tokens), {len(data.train):,} labelled + {len(data.held_out):,} unlabelled "
-            f"People's Daily sentence pairs (loose criterion, short-short), AUC on {run.eval_pairs} held-out pairs, "
+            f"People's Daily sentence pairs (loose criterion, short-short), AUC on {run.n_eval} held-out pairs, "
             f"{run.steps} steps of batch 32, max length 64, Adam {run.lr:g}, {run.device}, seeds {run.seeds} for "
             f"the key comparison, 1 seed elsewhere; article: {ARTICLE['setting']}")
 

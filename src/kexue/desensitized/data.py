@@ -31,19 +31,19 @@ class CipherData:
         return self.settings
 
 
-def desensitized_matching(criterion: str = "A", kind: str = "short-short", *, train_pairs: int = 2000,
-                          held_out_pairs: int = 1000, min_count: int = 5, seed: int = 0) -> CipherData:
-    """Pairs of one subtask of :func:`kexue.data.load_matching`: ``train_pairs`` from the train split (labelled),
-    ``held_out_pairs`` from the dev split; one random cipher over all their characters; the vocabulary counted over
+def desensitized_matching(criterion: str = "A", kind: str = "short-short", *, n_train: int = 2000,
+                          n_held_out: int = 1000, min_count: int = 5, seed: int = 0) -> CipherData:
+    """Pairs of one subtask of :func:`kexue.data.load_matching`: ``n_train`` from the train split (labelled),
+    ``n_held_out`` from the dev split; one random cipher over all their characters; the vocabulary counted over
     all their texts (labelled and unlabelled), ``min_count`` and up."""
     from ..data.matching import load_matching, task_id
 
     task = task_id(criterion, kind)
-    train_plain = tuple(p for p in load_matching("train", train_pairs, seed=seed) if p.task == task)
-    held_plain = tuple(p for p in load_matching("dev", held_out_pairs, seed=seed) if p.task == task)
+    train_plain = tuple(p for p in load_matching("train", n_train, seed=seed) if p.task == task)
+    held_plain = tuple(p for p in load_matching("dev", n_held_out, seed=seed) if p.task == task)
     cipher = make_cipher([t for p in train_plain + held_plain for t in (p.a, p.b)], seed=seed)
     train_c, held_c = tuple(encipher_pairs(train_plain, cipher)), tuple(encipher_pairs(held_plain, cipher))
     vocab = build_vocab(train_c + held_c, min_count=min_count)
-    settings = {"criterion": criterion, "kind": kind, "train_pairs": train_pairs, "held_out_pairs": held_out_pairs,
+    settings = {"criterion": criterion, "kind": kind, "n_train": n_train, "n_held_out": n_held_out,
                 "min_count": min_count, "seed": seed}
     return CipherData(train_plain, held_plain, cipher, train_c, held_c, vocab, settings)

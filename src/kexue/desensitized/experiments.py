@@ -42,20 +42,20 @@ def zero_shot_conditions(seeds: Sequence[int]) -> list[tuple[str, int]]:
 
 @cached_run("desensitized")
 def experiment(data: CipherData, init: str, *, unlabelled: bool, seed: int = 0,
-               reference: str = "peoples-daily-test", encoder_name: str = "offline-zh", layers: int = 4,
+               reference: str = "peoples-daily-test", model: str = "offline-zh", layers: int = 4,
                steps: int = 200, lr: float = 1e-4, batch_size: int = 32, max_length: int = 64,
-               eval_every: int = 25, eval_pairs: int = 500, progress: bool = True) -> dict:
-    """Train one joint model (:func:`cipher_model` + :func:`train_matcher`); the AUC on the first ``eval_pairs``
+               eval_every: int = 25, n_eval: int = 500, progress: bool = True) -> dict:
+    """Train one joint model (:func:`cipher_model` + :func:`train_matcher`); the AUC on the first ``n_eval``
     held-out pairs at each evaluation step, the training losses and the wall time."""
     torch.manual_seed(seed)
     counts = None if init in ("random-init", "plaintext") else reference_counts(reference)
-    model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
+    network = cipher_model(init, data.vocab, model=model, layers=layers, reference=counts,
                          cipher=data.cipher, seed=seed)
     labelled = pair_tensors(data.train, data.vocab, max_length)
     pool = pair_tensors(data.held_out, data.vocab, max_length)
-    held = pool[:eval_pairs]
+    held = pool[:n_eval]
     start = time.perf_counter()
-    history = train_matcher(model, labelled, held, unlabelled=pool if unlabelled else None, steps=steps, lr=lr,
+    history = train_matcher(network, labelled, held, unlabelled=pool if unlabelled else None, steps=steps, lr=lr,
                             batch_size=batch_size, eval_every=eval_every, seed=seed, progress=progress)
     return {"steps": history.eval_steps, "auc": history.metric("auc"), "loss": history.losses,
             "seconds": time.perf_counter() - start}
@@ -69,16 +69,16 @@ def compare_inits(data: CipherData, conditions: Sequence[tuple[str, bool, int]],
 
 
 @cached_run("desensitized-zero-shot", ignore=("device",))
-def zero_shot_run(data: CipherData, init: str, seed: int, *, encoder_name: str = "offline-zh", layers: int = 12,
-                  eval_pairs: int = 400, max_length: int = 64, reference: str = "peoples-daily-test",
+def zero_shot_run(data: CipherData, init: str, seed: int, *, model: str = "offline-zh", layers: int = 12,
+                  n_eval: int = 400, max_length: int = 64, reference: str = "peoples-daily-test",
                   device: str | torch.device | None = None) -> list[float]:
-    """:func:`zero_shot_auc` of the start ``init`` (seed ``seed``) on the first ``eval_pairs`` held-out pairs, with
-    the first ``layers`` layers of ``encoder_name``, on ``device`` (default: the GPU when there is one)."""
-    held = pair_tensors(data.held_out, data.vocab, max_length)[:eval_pairs]
+    """:func:`zero_shot_auc` of the start ``init`` (seed ``seed``) on the first ``n_eval`` held-out pairs, with
+    the first ``layers`` layers of ``model``, on ``device`` (default: the GPU when there is one)."""
+    held = pair_tensors(data.held_out, data.vocab, max_length)[:n_eval]
     counts = reference_counts(reference) if init in ("random-map", "rank-align") else None
-    model = cipher_model(init, data.vocab, encoder_name=encoder_name, layers=layers, reference=counts,
+    network = cipher_model(init, data.vocab, model=model, layers=layers, reference=counts,
                          cipher=data.cipher, seed=seed, device=device or pick_device())
-    return zero_shot_auc(model, held)
+    return zero_shot_auc(network, held)
 
 
 def compare_zero_shot(data: CipherData, conditions: Sequence[tuple[str, int]], **settings) -> ZeroShotRuns:

@@ -38,10 +38,10 @@ def reembed(model: BertForMaskedLM, rows: torch.Tensor) -> BertForMaskedLM:
     return model
 
 
-def cipher_model(init: str, vocab: CipherVocab, *, encoder_name: str = "offline-zh", layers: int = 4,
+def cipher_model(init: str, vocab: CipherVocab, *, model: str = "offline-zh", layers: int = 4,
                  reference: Counter | None = None, cipher: Cipher | None = None, seed: int = 0,
                  device: str | torch.device = "cpu") -> BertForMaskedLM:
-    """A masked LM over the cipher vocabulary, its first ``layers`` layers from ``encoder_name``'s architecture.
+    """A masked LM over the cipher vocabulary, its first ``layers`` layers from ``model``'s architecture.
 
     ``init``: ``"random-init"`` (same architecture, every weight random), ``"random-map"`` / ``"rank-align"``
     (pretrained weights; embedding rows by :func:`random_alignment` / :func:`rank_alignment` of ``reference``),
@@ -50,12 +50,12 @@ def cipher_model(init: str, vocab: CipherVocab, *, encoder_name: str = "offline-
     """
     if init not in INITS:
         raise ValueError(f"init must be one of {INITS}, got {init!r}")
-    encoder = load_masked_lm(encoder_name, seed=seed)
-    model = encoder.model
+    encoder = load_masked_lm(model, seed=seed)
+    network = encoder.model
     if init == "random-init":
-        config = BertConfig(**{**model.config.to_dict(), "vocab_size": len(vocab), "num_hidden_layers": layers})
+        config = BertConfig(**{**network.config.to_dict(), "vocab_size": len(vocab), "num_hidden_layers": layers})
         torch.manual_seed(seed)
-        model = BertForMaskedLM(config)
+        network = BertForMaskedLM(config)
     else:
         if init == "plaintext":
             if cipher is None:
@@ -66,6 +66,6 @@ def cipher_model(init: str, vocab: CipherVocab, *, encoder_name: str = "offline-
                 raise ValueError(f"{init} needs reference character counts (e.g. char_counts(open corpus texts))")
             alignment = (rank_alignment(vocab, reference, encoder) if init == "rank-align"
                          else random_alignment(vocab, reference, encoder, seed=seed))
-        keep_first_layers(model, layers)
-        reembed(model, alignment.rows)
-    return model.to(device).train()
+        keep_first_layers(network, layers)
+        reembed(network, alignment.rows)
+    return network.to(device).train()

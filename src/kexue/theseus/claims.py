@@ -101,12 +101,12 @@ def claims(rows: Sequence[dict], seeds: Mapping[int, Sequence[int]]) -> list[dic
     ]
 
 
-def claims_setting(run: Any, encoder_name: str, batch_shape: Sequence[int]) -> str:
+def claims_setting(run: Any, model: str, batch_shape: Sequence[int]) -> str:
     """The "measured with" line under the claims table, from the chapter's :class:`kexue.runtime.Run`, the
     encoder's name and the shape of the timed batch."""
     seeds = ", ".join(f"{n} layers: {s}" for n, s in run.seeds.items())
     return (
-        f"{run.profile} profile; {encoder_name} (pruned vocabulary), mean-pooling classifier; reviews, "
+        f"{run.profile} profile; {model} (pruned vocabulary), mean-pooling classifier; reviews, "
         f"{run.n_train} training / {run.n_test} test, {run.max_length} tokens; {run.steps} steps of batch "
         f"{run.batch_size} per model ({run.predecessor_steps} for the predecessor), Theseus {run.replacing_steps} "
         f"steps at p = {run.p} then p = 1; seeds {seeds}; speed: batch {tuple(batch_shape)}, median of "

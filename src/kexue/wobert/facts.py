@@ -137,7 +137,7 @@ def sentiment_facts(runs: Mapping[str, Sequence[History]], final: Mapping[str, t
     evaluations, the binomial standard error sqrt(p(1-p)/n) of an accuracy on the n dev reviews, and the
     word-after-MLM minus character difference against two standard errors of a difference,
     2 sqrt(p1(1-p1)/n + p2(1-p2)/n) (as if independent; sharing the dev reviews makes it conservative)."""
-    n = config.mlm.dev
+    n = config.mlm.n_dev_reviews
     acc = {name: value[0] for name, value in final.items()}
     p = float(np.mean(list(acc.values())))
     char, word = acc["characters"], acc["words, mean init + MLM"]

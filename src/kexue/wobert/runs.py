@@ -1,8 +1,8 @@
 """The chapter's three cached runs: forward-pass speed, continued masked-LM pretraining, review sentiment.
 
 Each run has a config dataclass holding every setting that changes its result (``from_run`` reads them from
-the chapter's profile sizes); the config is the artefact-cache key (:func:`kexue.artifacts.cached_run`), so a rebuild with the same settings
-loads the stored result instead of training again. The data are read here, sliced by the config's counts, so
+the chapter's profile sizes); the config is the artefact-cache key (:func:`kexue.artifacts.cached_run`), so a
+rebuild with the same settings loads the stored result instead of training again. The data are read here, sliced by the config's counts, so
 the key also says which texts a run saw.
 """
 
@@ -59,17 +59,18 @@ def speed_run(config: SpeedConfig, tokenizer: WordTokenizer) -> list[dict]:
 
 @dataclass(frozen=True)
 class MLMConfig:
-    """Continued masked-LM pretraining of :func:`mlm_run`: the first ``texts`` People's Daily training
-    sentences, ``held_out`` dev sentences to evaluate on; ``reviews`` / ``dev`` review counts that the later
-    sentiment run uses (the pruned vocabulary must hold their characters, see :func:`keep_texts`)."""
+    """Continued masked-LM pretraining of :func:`mlm_run`: the first ``n_texts`` People's Daily training
+    sentences, ``n_held_out`` dev sentences to evaluate on; ``n_train_reviews`` / ``n_dev_reviews`` review
+    counts that the later sentiment run uses (the pruned vocabulary must hold their characters, see
+    :func:`keep_texts`)."""
 
     model: str
     words: int
     prune: bool
-    texts: int
-    held_out: int
-    reviews: int
-    dev: int
+    n_texts: int
+    n_held_out: int
+    n_train_reviews: int
+    n_dev_reviews: int
     steps: int
     batch: int
     max_length: int
@@ -79,17 +80,18 @@ class MLMConfig:
 
     @classmethod
     def from_run(cls, run: Any) -> "MLMConfig":
-        return cls(model=run.model, words=run.words, prune=run.prune, texts=run.mlm_texts, held_out=run.held_out,
-                   reviews=run.reviews, dev=run.dev, steps=run.mlm_steps, batch=run.mlm_batch,
+        return cls(model=run.model, words=run.words, prune=run.prune, n_texts=run.mlm_texts,
+                   n_held_out=run.n_held_out, n_train_reviews=run.n_train_reviews,
+                   n_dev_reviews=run.n_dev_reviews, steps=run.mlm_steps, batch=run.mlm_batch,
                    max_length=run.mlm_max_length, lr=run.mlm_lr, eval_every=run.mlm_eval_every, seed=run.seeds[0])
 
 
 def keep_texts(config: MLMConfig) -> list[str]:
     """Every text the trained word models will see: the MLM training and held-out sentences, the training and
     dev reviews (the vocabulary is pruned to their characters)."""
-    return (_peoples_daily("train")[: config.texts] + _peoples_daily("dev")[: config.held_out]
-            + [t for t, _ in load_reviews("train")[: config.reviews]]
-            + [t for t, _ in load_reviews("dev")[: config.dev]])
+    return (_peoples_daily("train")[: config.n_texts] + _peoples_daily("dev")[: config.n_held_out]
+            + [t for t, _ in load_reviews("train")[: config.n_train_reviews]]
+            + [t for t, _ in load_reviews("dev")[: config.n_dev_reviews]])
 
 
 def _check_words(words: Sequence[str], count: int) -> None:
@@ -104,7 +106,7 @@ def mlm_run(config: MLMConfig, words: Sequence[str], *, device: str | None = Non
     ``{"histories": {init: History}, "state": state dict of the mean-init model}``."""
     _check_words(words, config.words)
     return mlm_comparison(
-        config.model, words, _peoples_daily("train")[: config.texts], _peoples_daily("dev")[: config.held_out],
+        config.model, words, _peoples_daily("train")[: config.n_texts], _peoples_daily("dev")[: config.n_held_out],
         keep_texts(config), steps=config.steps, batch_size=config.batch, lr=config.lr,
         max_length=config.max_length, eval_every=config.eval_every, prune=config.prune, seed=config.seed,
         device=device)
@@ -113,7 +115,8 @@ def mlm_run(config: MLMConfig, words: Sequence[str], *, device: str | None = Non
 @dataclass(frozen=True)
 class SentimentConfig:
     """Fine-tuning of :func:`sentiment_run`: the character model and the :data:`WORD_MODELS` (one of them
-    starting from the state the run ``mlm`` left), on ``mlm.reviews`` training and ``mlm.dev`` dev reviews."""
+    starting from the state the run ``mlm`` left), on ``mlm.n_train_reviews`` training and
+    ``mlm.n_dev_reviews`` dev reviews."""
 
     mlm: MLMConfig
     steps: int
@@ -141,7 +144,8 @@ def sentiment_run(config: SentimentConfig, words: Sequence[str], *,
     state = mlm_run(mlm, words, device=device)["state"]
     word_models = {label: (init, state if trained else None) for label, (init, trained) in WORD_MODELS.items()}
     return sentiment_comparison(
-        mlm.model, words, keep_texts(mlm), load_reviews("train")[: mlm.reviews], load_reviews("dev")[: mlm.dev],
+        mlm.model, words, keep_texts(mlm), load_reviews("train")[: mlm.n_train_reviews],
+        load_reviews("dev")[: mlm.n_dev_reviews],
         word_models=word_models, steps=config.steps, batch_size=config.batch, lr=config.lr,
         max_length=config.max_length, eval_every=config.eval_every, prune=mlm.prune, seeds=config.seeds,
         device=device)

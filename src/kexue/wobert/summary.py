@@ -59,5 +59,6 @@ def claims_setting(config: SentimentConfig, *, profile: str, device: str) -> str
     """The line under the claims table: profile, model, sizes, steps, device, seeds."""
     mlm = config.mlm
     return (f"profile {profile}, {mlm.model}, {mlm.words:,} words; MLM {mlm.steps} steps x {mlm.batch} "
-            f"People's Daily sentences; sentiment {mlm.reviews:,} training / {mlm.dev} dev reviews, "
+            f"People's Daily sentences; sentiment {mlm.n_train_reviews:,} training / {mlm.n_dev_reviews} dev "
+            "reviews, "
             f"{config.steps} steps; device {device}; seeds {list(config.seeds)}")
