@@ -21,3 +21,14 @@ def offline_zh():
     from kexue import load_encoder
 
     return load_encoder("offline-zh")
+
+
+@pytest.fixture
+def one_thread():
+    """Small models train as fast on one thread, and do not stall when other jobs share the cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

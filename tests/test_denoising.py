@@ -34,14 +34,7 @@ from kexue.nets import mlp
 from kexue.train import TrainingDiverged
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """These models are tiny: one thread is as fast, and does not stall when other jobs share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tests/conftest.py
 
 
 MIX_1D = GaussianMixture([0.3, 0.5, 0.2], [[-2.0], [0.5], [2.5]], [0.3, 0.6, 0.25])

@@ -177,15 +177,6 @@ def test_mean_std_over_seeds():
 # --- training: the adjustment helps the rare classes ------------------------------------------------------
 
 
-@pytest.fixture
-def one_thread():
-    # small models run fastest on one thread, and does not thrash when the cores are shared
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_on_the_gaussian_toy_both_adjustments_beat_erm_in_balanced_accuracy(one_thread):
     x, y, means = lt.gaussian_toy((1000, 100, 10), seed=0)
     x_test, y_test, _ = lt.gaussian_toy((2000, 2000, 2000), seed=1)

@@ -130,14 +130,6 @@ def test_loss_forms_table_agrees_and_ends_with_plain_cross_entropy():
     assert rows[0]["softmax form"] == pytest.approx(rows[-1]["pairwise form"], abs=1e-12)  # τ = 0 is plain CE
 
 
-@pytest.fixture
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def test_gaussian_toy_experiment_scores_three_rules(one_thread):
     toy = lt.gaussian_toy_experiment((200, 20, 5), steps=50, check_per_class=300)
     assert list(toy.rules) == ["ERM", "ERM + post-hoc (τ = 1)", "logit-adjusted loss (τ = 1)"]

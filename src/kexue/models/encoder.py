@@ -119,7 +119,7 @@ class Encoder:
             for name, tensor in self.model.state_dict().items():
                 flat = tensor.detach().flatten()
                 digest.update(name.encode() + flat[:: max(1, flat.numel() // 64)][:64].float().cpu().numpy().tobytes())
-        kept = None if self.kept_ids is None else hashlib.sha256(self.kept_ids.numpy().tobytes()).hexdigest()[:16]
+        kept = None if self.kept_ids is None else hashlib.sha256(self.kept_ids.cpu().numpy().tobytes()).hexdigest()[:16]
         return {"name": self.name, "architecture": self.model.config.to_json_string(),
                 "weights": digest.hexdigest()[:16], "kept_ids": kept}
 
