@@ -8,9 +8,12 @@ execute_input to its reply). `--cold` points `KEXUE_CACHE_DIR` at an empty folde
 so every trained artefact and converted model is made again, as on a fresh machine; otherwise the cache of the
 environment is used as it is (warm).
 
-Prints, per chapter, the wall time and the cells that take most of it (first line of the cell). Writes
-`results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds) and the executed notebooks
-to `--out` (default `_build/benchmark/<profile>`), whose claims tables can be compared between two runs.
+Prints, per chapter, the wall time and the cells that take most of it (first line of the cell), then a table of
+where each chapter's time went by phase, as the library marks them (`kexue.timing.phase`: model loading, data,
+training, evaluation, cache; "other" is the rest: imports, figures, tables, tokenising). Writes
+`results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds, the phases) and the
+executed notebooks to `--out` (default `_build/benchmark/<profile>`), whose claims tables can be compared between
+two runs (`benchmarks/compare_builds.py`).
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+PHASES = ("model loading", "data", "training", "evaluation", "cache")
+# run after the chapter's own cells, in its kernel; removed before the notebook is saved
+PHASE_CELL = "import json as _json, kexue.timing as _timing\nprint(_json.dumps(_timing.phase_seconds()))"
 
 
 def chapters() -> list[Path]:
@@ -55,16 +61,32 @@ def cell_seconds(cell: nbformat.NotebookNode) -> float:
 def run_chapter(path: Path, env: dict[str, str], out: Path, timeout: int) -> dict:
     """Execute one chapter; return its wall time and per-cell seconds, and save the executed notebook."""
     nb = jupytext.read(path)
+    nb.cells.append(nbformat.v4.new_code_cell(PHASE_CELL))
     os.environ.update(env)  # the kernel inherits this process's environment
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=True,
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     client.execute()
     wall = time.perf_counter() - start
+    probe = nb.cells.pop()
+    phases = json.loads("".join(o.get("text", "") for o in probe.outputs if o.get("name") == "stdout"))
     nbformat.write(nb, out / f"{path.stem}.ipynb")
     cells = [{"first_line": c.source.strip().splitlines()[0][:80] if c.source.strip() else "",
               "seconds": round(cell_seconds(c), 2)} for c in nb.cells if c.cell_type == "code"]
-    return {"chapter": path.stem, "wall_seconds": round(wall, 1), "cells": cells}
+    known = {name: round(phases.get(name, 0.0), 1) for name in PHASES}
+    known["other"] = round(wall - sum(known.values()), 1)
+    return {"chapter": path.stem, "wall_seconds": round(wall, 1), "phases": known, "cells": cells}
+
+
+def phase_table(records: list[dict]) -> str:
+    """A markdown table: per chapter, the wall time and its seconds in each phase."""
+    columns = ["wall", *PHASES, "other"]
+    lines = ["| chapter | " + " | ".join(f"{c}, s" for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
+    for r in records + [{"chapter": "total", "wall_seconds": sum(r["wall_seconds"] for r in records),
+                         "phases": {c: sum(r["phases"][c] for r in records) for c in (*PHASES, "other")}}]:
+        values = [r["wall_seconds"], *(r["phases"][c] for c in (*PHASES, "other"))]
+        lines.append(f"| {r['chapter']} | " + " | ".join(f"{v:.1f}" for v in values) + " |")
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -105,6 +127,7 @@ def main() -> None:
             print(f"    {cell['seconds']:8.1f} s  {share:5.0%}  {cell['first_line']}")
     total = sum(r["wall_seconds"] for r in records)
     print(f"{'total':24s} {total:8.1f} s")
+    print(phase_table(records))
 
     commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     result = {"profile": args.profile, "cold": args.cold, "commit": commit,

@@ -4,6 +4,7 @@ import torch
 from kexue import tiny_bert
 from kexue.text import MeanPoolClassifier
 from kexue.theseus import first_layers
+from kexue import timing
 from kexue.timing import forward_times, synchronize
 
 
@@ -33,3 +34,66 @@ def test_bad_timing_requests():
     with pytest.raises(ValueError, match="no input"):
         forward_times({"m": model, "n": model}, {"m": torch.ones(1, 3)})
     synchronize(torch.device("cpu"))  # nothing to wait for
+
+
+class FakeClock:
+    """perf_counter that moves only when told: phase totals become exact numbers."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    fake = FakeClock()
+    monkeypatch.setattr(timing.time, "perf_counter", fake)
+    timing.reset_phases()
+    yield fake
+    timing.reset_phases()
+
+
+def test_an_inner_phase_stops_the_outer_clock(clock):
+    with timing.phase("outer"):
+        clock.now += 1.0
+        with timing.phase("inner"):
+            clock.now += 2.0
+        clock.now += 0.5
+        assert timing.phase_seconds() == {"outer": 1.5, "inner": 2.0}  # open phases count up to now
+    clock.now += 10.0  # outside every phase: counted nowhere
+    assert timing.phase_seconds() == {"outer": 1.5, "inner": 2.0}
+
+
+def test_phase_as_a_decorator_adds_up_calls_and_survives_errors(clock):
+    @timing.phase("work")
+    def work(seconds, fail=False):
+        clock.now += seconds
+        if fail:
+            raise RuntimeError("stop")
+
+    work(1.0)
+    with pytest.raises(RuntimeError):
+        work(0.25, fail=True)
+    assert timing.phase_seconds() == {"work": 1.25}
+    timing.reset_phases()
+    assert timing.phase_seconds() == {}
+
+
+def test_training_and_its_evaluations_are_separate_phases(clock):
+    from kexue.train import train
+
+    model = torch.nn.Linear(2, 2)
+
+    def loss_fn(m, batch):
+        clock.now += 0.1
+        return m(batch).pow(2).mean()
+
+    def evaluate(m):
+        clock.now += 1.0
+        return {"score": 0.0}
+
+    train(model, loss_fn, [torch.ones(4, 2)], steps=5, eval_every=5, evaluate=evaluate, progress=False, cpu=True)
+    seconds = timing.phase_seconds()
+    assert seconds["evaluation"] == pytest.approx(1.0) and seconds["training"] == pytest.approx(0.5)

@@ -33,6 +33,7 @@ from typing import Any, Callable, Iterable, TypeVar
 import torch
 
 from .runtime import cache_dir
+from .timing import phase
 
 T = TypeVar("T")
 CACHE_VERSION = "3"  # bump when the meaning of every cached result changes (2: padding per batch; 3: cached_run keys)
@@ -130,9 +131,11 @@ def cached(name: str, config: dict[str, Any], compute: Callable[[], T], *, refre
     """
     path = _path(name, config)
     if path.exists() and not refresh and os.environ.get("KEXUE_NO_CACHE") != "1":
-        return torch.load(path, map_location="cpu", weights_only=False)
+        with phase("cache"):
+            return torch.load(path, map_location="cpu", weights_only=False)
     result = device_free(compute())  # what a later load gives, so a cold and a warm run see the same
-    tmp = path.with_suffix(".partial")
-    torch.save(result, tmp)
-    tmp.replace(path)
+    with phase("cache"):
+        tmp = path.with_suffix(".partial")
+        torch.save(result, tmp)
+        tmp.replace(path)
     return result

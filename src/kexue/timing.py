@@ -1,19 +1,67 @@
-"""One way to time forward passes: the models take turns, the device is synchronised around each pass.
+"""Timing: forward passes of models taking turns (device synchronised), and where a build's time goes (phases).
 
     times = forward_times({"full": big, "small": small}, {"full": ids, "small": ids}, repeats=5)
 
 Each round runs every model once, so a slow spell of a shared machine hits them all alike; the first round is a
 warm-up and is not counted; on CUDA the clock reads only after ``torch.cuda.synchronize`` (kernels run
 asynchronously, so without it a pass would seem to take the time of its launch). Returns the median per model.
+
+    with phase("training"): ...      # or @phase("model loading") on a function
+    phase_seconds()                  # {"training": 12.3, "model loading": 4.0, ...} since the process started
+
+The library marks its phases itself (model loading, data, training, evaluation, cache); a block inside another
+counts for the inner phase only, so the totals add up to at most the wall time. ``benchmarks/book_build.py``
+reads them after each chapter.
 """
 
 from __future__ import annotations
 
 import statistics
 import time
-from typing import Any, Callable, Mapping
+from collections import defaultdict
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator, Mapping
 
 import torch
+
+
+_SECONDS: defaultdict[str, float] = defaultdict(float)
+_OPEN: list[list] = []  # [phase, start of its current stretch], innermost last
+
+
+@contextmanager
+def phase(name: str) -> Iterator[None]:
+    """Count the wall time of the block (or of each call, as a decorator) as phase ``name``; while an inner
+    phase runs, the outer one's clock stops."""
+    now = time.perf_counter()
+    if _OPEN:
+        _SECONDS[_OPEN[-1][0]] += now - _OPEN[-1][1]
+    _OPEN.append([name, now])
+    try:
+        yield
+    finally:
+        now = time.perf_counter()
+        _, start = _OPEN.pop()
+        _SECONDS[name] += now - start
+        if _OPEN:
+            _OPEN[-1][1] = now
+
+
+def phase_seconds() -> dict[str, float]:
+    """Seconds spent in each phase so far in this process (phases still open count up to now)."""
+    totals = dict(_SECONDS)
+    if _OPEN:
+        name, start = _OPEN[-1]
+        totals[name] = totals.get(name, 0.0) + time.perf_counter() - start
+    return totals
+
+
+def reset_phases() -> None:
+    """Start the phase totals from zero (open phases keep running from now)."""
+    _SECONDS.clear()
+    now = time.perf_counter()
+    for entry in _OPEN:
+        entry[1] = now
 
 
 def synchronize(device: torch.device) -> None:

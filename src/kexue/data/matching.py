@@ -23,6 +23,7 @@ import random
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..timing import phase
 from ._paths import check_split
 from .peoples_daily import is_headline, load_articles, sentence_spans
 
@@ -173,6 +174,7 @@ def article_sentences(split: str, min_chars: int = 6, max_chars: int = 80) -> li
     return out
 
 
+@phase("data")
 def load_matching(split: str, per_task: int, seed: int = 0) -> list[MatchPair]:
     """The six matching subtasks on People's Daily articles of ``split`` (train / dev / test), ``per_task`` each."""
     check_split(split)

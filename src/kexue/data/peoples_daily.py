@@ -24,6 +24,7 @@ import functools
 from dataclasses import dataclass
 from typing import Sequence
 
+from ..timing import phase
 from ._paths import check_split, package_file, split_of
 
 SENTENCE_END = frozenset("。！？")
@@ -172,12 +173,14 @@ def _in_split(article: int, split: str | None) -> bool:
     return split is None or article_split(article, _paragraphs()[-1].article + 1) == split
 
 
+@phase("data")
 def load_paragraphs(split: str | None = None) -> list[Paragraph]:
     """All 19,484 paragraphs (or those of one split), in corpus order."""
     check_split(split)
     return [p for p in _paragraphs() if _in_split(p.article, split)]
 
 
+@phase("data")
 def load_articles(split: str | None = None) -> list[tuple[Paragraph, ...]]:
     """Paragraphs grouped by inferred article (3,267 articles in all), in corpus order."""
     articles: dict[int, list[Paragraph]] = {}
@@ -186,6 +189,7 @@ def load_articles(split: str | None = None) -> list[tuple[Paragraph, ...]]:
     return [tuple(paragraphs) for paragraphs in articles.values()]
 
 
+@phase("data")
 def load_peoples_daily(split: str | None = None) -> list[Sentence]:
     """Gold-segmented, POS-tagged sentences (all, or one split), in corpus order.
 

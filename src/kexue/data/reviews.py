@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import random
 
+from ..timing import phase
 from ._paths import check_split, package_file, split_of
 
 #: Seed of the fixed shuffle that precedes the train/dev/test split.
@@ -32,6 +33,7 @@ def _shuffled_reviews() -> tuple[tuple[str, int], ...]:
     return tuple(reviews)
 
 
+@phase("data")
 def load_reviews(split: str | None = None) -> list[tuple[str, int]]:
     """``(text, label)`` pairs, label 1 = positive, 0 = negative.
 

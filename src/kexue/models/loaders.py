@@ -32,6 +32,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from ..runtime import cache_dir, check_model_name
+from ..timing import phase
 from .encoder import Encoder
 
 OFFLINE_NAMES = {
@@ -83,6 +84,7 @@ def _resolve(name: str) -> Path | str:
     return name
 
 
+@phase("model loading")
 def _load(name: str, mlm: bool, device: str | torch.device | None, seed: int) -> Encoder:
     if name == "tiny":
         return tiny_bert(mlm=mlm, seed=seed).to(device or "cpu")
