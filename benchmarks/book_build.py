@@ -10,7 +10,7 @@ environment is used as it is (warm).
 
 Prints, per chapter, the wall time and the cells that take most of it (first line of the cell), then a table of
 where each chapter's time went by phase, as the library marks them (`kexue.timing.phase`: model loading, data,
-training, evaluation, cache; "other" is the rest: imports, figures, tables, tokenising). Writes
+training, inference, cache; "other" is the rest: imports, figures, tables, tokenising). Writes
 `results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds, the phases) and the
 executed notebooks to `--out` (default `_build/benchmark/<profile>`), whose claims tables can be compared between
 two runs (`benchmarks/compare_builds.py`).
@@ -34,7 +34,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-PHASES = ("model loading", "data", "training", "evaluation", "cache")
+PHASES = ("model loading", "data", "training", "inference", "cache")
 # run after the chapter's own cells, in its kernel; removed before the notebook is saved
 PHASE_CELL = "import json as _json, kexue.timing as _timing\nprint(_json.dumps(_timing.phase_seconds()))"
 

@@ -96,4 +96,4 @@ def test_training_and_its_evaluations_are_separate_phases(clock):
 
     train(model, loss_fn, [torch.ones(4, 2)], steps=5, eval_every=5, evaluate=evaluate, progress=False, cpu=True)
     seconds = timing.phase_seconds()
-    assert seconds["evaluation"] == pytest.approx(1.0) and seconds["training"] == pytest.approx(0.5)
+    assert seconds["inference"] == pytest.approx(1.0) and seconds["training"] == pytest.approx(0.5)

@@ -9,8 +9,9 @@ asynchronously, so without it a pass would seem to take the time of its launch).
     with phase("training"): ...      # or @phase("model loading") on a function
     phase_seconds()                  # {"training": 12.3, "model loading": 4.0, ...} since the process started
 
-The library marks its phases itself (model loading, data, training, evaluation, cache); a block inside another
-counts for the inner phase only, so the totals add up to at most the wall time. ``benchmarks/book_build.py``
+The library marks its phases itself: model loading, data, training, inference (forward passes without gradients:
+the evaluations during training, predictions, embeddings, impact matrices) and the artefact cache. A block inside
+another counts for the inner phase only, so the totals add up to at most the wall time. ``benchmarks/book_build.py``
 reads them after each chapter.
 """
 

@@ -98,7 +98,7 @@ def _accelerator(cpu: bool, mixed_precision: str) -> Accelerator:
     return Accelerator(cpu=cpu, mixed_precision=mixed_precision)
 
 
-@phase("training")  # its evaluations count as evaluation (kexue.timing)
+@phase("training")  # its evaluations count as inference (kexue.timing)
 def train(
     model: torch.nn.Module,
     loss_fn: LossFn,
@@ -158,7 +158,7 @@ def train(
 
     def run_evaluation(step: int) -> dict:
         model.eval()
-        with phase("evaluation"), torch.no_grad(), accelerator.autocast():
+        with phase("inference"), torch.no_grad(), accelerator.autocast():
             result = dict(evaluate(accelerator.unwrap_model(model)))
         history.eval_steps.append(step)
         history.evals.append(result)
@@ -231,7 +231,7 @@ def _cpu_cat(parts: list, dim: int) -> Any:
 
 
 @torch.no_grad()
-@phase("evaluation")
+@phase("inference")
 def batched_eval(model: torch.nn.Module, step: Callable[..., Any], *inputs: Any, batch_size: int = 64,
                  dim: int = 0) -> Any:
     """``step(*slices)`` over ``batch_size`` rows of every input at a time, with ``model`` in eval mode and no

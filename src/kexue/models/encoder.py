@@ -18,6 +18,8 @@ from typing import Iterator, Sequence
 import torch
 from transformers import PreTrainedModel
 
+from ..timing import phase
+
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff]")  # one CJK ideograph
 _SPM_SPACE = "\u2581"
 _LATIN_CAPITAL = re.compile(r"[A-Z]")
@@ -239,6 +241,7 @@ class Encoder:
             self.base.encoder.layer = layers
 
     @torch.inference_mode()
+    @phase("inference")
     def hidden_states(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None) -> tuple:
         """All hidden states (embeddings first) of the bare encoder for a batch of ids."""
         input_ids = input_ids.to(self.device)
@@ -251,6 +254,7 @@ class Encoder:
         return out.hidden_states
 
     @torch.inference_mode()
+    @phase("inference")
     def embed(self, texts: Sequence[str], batch_size: int = 32, max_length: int | None = None) -> torch.Tensor:
         """Mean-pooled last-layer vectors of whole texts (tokenizer's own segmentation), L2-normalised.
 

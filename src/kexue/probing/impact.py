@@ -23,6 +23,7 @@ import torch
 
 from ..models import Encoder
 from ..runtime import half_precision
+from ..timing import phase
 
 METRICS = ("euclidean", "cosine")
 
@@ -126,7 +127,7 @@ def masked_unit_states(
     for start in range(0, len(masks), step):
         # the contexts close before each yield, so the caller never runs inside them
         # at least one layer runs: a model cut to zero layers returns no hidden states at all
-        with torch.inference_mode(), _forward_depth(encoder, max(1, *layers)), _autocast(device):
+        with phase("inference"), torch.inference_mode(), _forward_depth(encoder, max(1, *layers)), _autocast(device):
             masked = token_of_unit[masks[start : start + step]].any(dim=1)  # (B, T) tokens to mask
             batch = torch.where(masked, encoder.mask_id, input_ids)
             states = encoder.base(input_ids=batch, output_hidden_states=True).hidden_states
