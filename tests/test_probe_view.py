@@ -120,3 +120,19 @@ def test_explorer_recomputes_and_redraws_and_shows_bad_input(tiny):
     assert app.view.value.count("<img") == 3
     app.layer.value = 2  # no crash after bad input
     assert "<img" in app.view.value
+
+
+def test_view_ids_are_distinct_on_a_page_and_the_same_in_every_build(monkeypatch):
+    import itertools
+
+    import kexue.viz.probe_view as pv
+
+    data = {"title": "苏剑林是科学空间的博主", "layers": [1]}
+    ids = lambda page: re.findall(r'id="(kexue-probe-[0-9a-f]{12})"', page)  # noqa: E731
+    monkeypatch.setattr(pv, "_VIEW_NUMBER", itertools.count())
+    first = [ids(view_html(data))[0] for _ in range(3)]
+    monkeypatch.setattr(pv, "_VIEW_NUMBER", itertools.count())  # a new kernel: the build again
+    again = [ids(view_html(data))[0] for _ in range(3)]
+    assert len(set(first)) == 3 and first == again
+    page = view_html(data)
+    assert f"getElementById('{ids(page)[0]}')" in page  # the script draws into its own box

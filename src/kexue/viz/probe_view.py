@@ -13,9 +13,10 @@ or an arc shows its numbers. It works in a static HTML page, offline, and in Jup
 
 from __future__ import annotations
 
+import hashlib
 import html
+import itertools
 import json
-import uuid
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from ..probing.trees import chu_liu_edmonds, dependency_scores, eisner, mart_tre
 from .tree_layout import constituency_layout, dependency_arcs
 
 SCRIPT = Path(__file__).with_name("static") / "probe_view.js"
+_VIEW_NUMBER = itertools.count()  # views made in this process, for their element ids
 DECODERS = {"su": "Su's top-down split", "mart": "MART (the paper)", "eisner": "Eisner (projective dependencies)",
             "cle": "Chu-Liu/Edmonds (dependencies)"}
 MAX_UNITS = 48  # n(n+1)/2 masked inputs per level: 1,176 at 48 units
@@ -108,8 +110,9 @@ def probe_data(encoder: Encoder, text: str, *, words: Sequence[str] | None = Non
 
 def view_html(data: dict) -> str:
     """The HTML of the view: the data as JSON and the script that draws it (inline: nothing is fetched)."""
-    box = f"kexue-probe-{uuid.uuid4().hex[:12]}"
     payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    # the same views in the same order get the same ids, so two builds of a page are byte-identical
+    box = f"kexue-probe-{hashlib.sha256(f'{next(_VIEW_NUMBER)}:{payload}'.encode()).hexdigest()[:12]}"
     return (f'<div class="kexue-probe" id="{box}" aria-label="{html.escape(data["title"])}">'
             f'<script type="application/json">{payload}</script></div>'
             f"<script>{SCRIPT.read_text(encoding='utf-8')}\nkexueProbeView(document.getElementById('{box}'));</script>")
