@@ -80,11 +80,12 @@ def run_chapter(path: Path, env: dict[str, str], out: Path, timeout: int) -> dic
 
 def phase_table(records: list[dict]) -> str:
     """A markdown table: per chapter, the wall time and its seconds in each phase."""
-    columns = ["wall", *PHASES, "other"]
-    lines = ["| chapter | " + " | ".join(f"{c}, s" for c in columns) + " |", "|---" * (len(columns) + 1) + "|"]
-    for r in records + [{"chapter": "total", "wall_seconds": sum(r["wall_seconds"] for r in records),
-                         "phases": {c: sum(r["phases"][c] for r in records) for c in (*PHASES, "other")}}]:
-        values = [r["wall_seconds"], *(r["phases"][c] for c in (*PHASES, "other"))]
+    phases = [*PHASES, "other"]
+    lines = ["| chapter | wall, s | " + " | ".join(f"{c}, s" for c in phases) + " |", "|---" * (len(phases) + 2) + "|"]
+    total = {"chapter": "total", "wall_seconds": sum(r["wall_seconds"] for r in records),
+             "phases": {c: sum(r["phases"][c] for r in records) for c in phases}}
+    for r in [*records, total]:
+        values = [r["wall_seconds"], *(r["phases"][c] for c in phases)]
         lines.append(f"| {r['chapter']} | " + " | ".join(f"{v:.1f}" for v in values) + " |")
     return "\n".join(lines)
 

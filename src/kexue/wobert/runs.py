@@ -2,8 +2,8 @@
 
 Each run has a config dataclass holding every setting that changes its result (``from_run`` reads them from
 the chapter's profile sizes); the config is the artefact-cache key (:func:`kexue.artifacts.cached_run`), so a
-rebuild with the same settings loads the stored result instead of training again. The data are read here, sliced by the config's counts, so
-the key also says which texts a run saw.
+rebuild with the same settings loads the stored result instead of training again. The data are read here,
+sliced by the config's counts, so the key also says which texts a run saw.
 """
 
 from __future__ import annotations
