@@ -11,8 +11,8 @@ environment is used as it is (warm).
 Prints, per chapter, the wall time and the cells that take most of it (first line of the cell), then a table of
 where each chapter's time went by phase, as the library marks them (`kexue.timing.phase`: model loading, data,
 training, inference, cache; "other" is the rest: imports, figures, tables, tokenising). Writes
-`results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds, the phases) and the
-executed notebooks to `--out` (default `_build/benchmark/<profile>`), whose claims tables can be compared between
+`results/book-build-<profile>[-cold].json` (commit, date, threads, every cell's seconds, the phases; with
+`--chapters`, a part of a build, the record goes to `--out` instead) and the executed notebooks to `--out` (default `_build/benchmark/<profile>`), whose claims tables can be compared between
 two runs (`benchmarks/compare_builds.py`).
 """
 
@@ -137,9 +137,13 @@ def main() -> None:
               "threads": os.environ.get("KEXUE_THREADS", "setup() default"), "total_seconds": round(total, 1),
               "chapters": records}
     name = f"book-build-{args.profile}{'-cold' if args.cold else ''}.json"
-    (ROOT / "results").mkdir(exist_ok=True)
-    (ROOT / "results" / name).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
-    print(f"wrote results/{name} and the executed notebooks in {out}")
+    if args.chapters:  # a record stands for a whole build: a few chapters would overwrite it with a part
+        (out / name).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        print(f"wrote {out / name} (some chapters only, so not results/) and the executed notebooks in {out}")
+    else:
+        (ROOT / "results").mkdir(exist_ok=True)
+        (ROOT / "results" / name).write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n")
+        print(f"wrote results/{name} and the executed notebooks in {out}")
     if cold_dir is not None:
         cold_dir.cleanup()
 

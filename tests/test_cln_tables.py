@@ -128,3 +128,59 @@ def test_start_gaps_are_zero():
     model, gaps = cln.start_gaps(encoder, pairs, max_length=16)
     assert isinstance(model, cln.ConditionalEncoder) and len(gaps) == len(TASKS)
     assert gaps == [0.0] * len(TASKS)
+
+
+def _pair(a, b, label, task=0, relation=SAME_ARTICLE):
+    from kexue.data.matching import MatchPair
+    return MatchPair(a=a, b=b, label=label, task=task, relation=relation)
+
+
+def test_overlap_baseline_learns_that_shared_characters_mean_a_match():
+    import random
+    rng = random.Random(0)
+    chars = "天地人和日月山水风云花草木石金银"
+
+    def pair(label):
+        a = "".join(rng.sample(chars, 6))
+        b = a[:4] + "".join(rng.sample(chars, 2)) if label else "".join(rng.sample(chars, 6))
+        return _pair(a, b, label)
+    train = [pair(i % 2) for i in range(200)]
+    test = [pair(i % 2) for i in range(100)]
+    features = cln.overlap_features(test[:1])
+    a, b = set(test[0].a), set(test[0].b)
+    assert features[0, 0] == pytest.approx(len(a & b) / len(a | b))
+    scores = cln.overlap_scores(train, test)
+    labels = torch.tensor([p.label for p in test])
+    s = cln.criterion_scores((scores > 0.5).long(), labels, torch.zeros(100, dtype=torch.long), scores)
+    assert s["AUC A"] > 0.8 and s["acc A"] > 0.7
+    with pytest.raises(ValueError, match="matching and non-matching"):
+        cln.overlap_scores([p for p in train if p.label], test)
+
+
+def test_median_threshold_calls_half_the_pairs_matches_without_labels():
+    from kexue.cln.baselines import median_threshold_predictions
+    dev = torch.tensor([0.1, 0.2, 0.3, 0.4, 0.5, 0.6])
+    dev_tasks = torch.tensor([0, 0, 0, 3, 3, 3])
+    pred = median_threshold_predictions(dev, dev_tasks, torch.tensor([0.25, 0.15, 0.45, 0.55]),
+                                        torch.tensor([0, 0, 3, 3]))
+    assert pred.tolist() == [1, 0, 0, 1]  # thresholds 0.2 (task 0) and 0.5 (task 3)
+    with pytest.raises(ValueError, match="no dev pairs"):
+        median_threshold_predictions(dev, dev_tasks, torch.tensor([0.3]), torch.tensor([1]))
+
+
+def test_differences_compare_with_the_best_baseline_and_give_a_verdict():
+    conditional, shared = fake_result(True), fake_result(False, seed=1)
+    test = [_pair("甲", "乙", int(y), int(t), r) for y, t, r in
+            zip(conditional.labels, conditional.tasks, conditional.relations)]
+    perfect = (conditional.labels.clone(), conditional.labels.float())
+    comparison = cln.MatchingComparison(conditional, shared, test_pairs=test,
+                                        baselines={"oracle": perfect,
+                                                   "always": (torch.ones(48, dtype=torch.long), None)})
+    rows = comparison.differences()
+    assert [r["claim"].split(":")[0] for r in rows] == ["accuracy on A", "accuracy on B",
+                                                         "accuracy on the conflict pairs"]
+    assert "(oracle)" in rows[0]["claim"]
+    assert rows[0]["ours"].endswith("contradicted")  # random predictions cannot beat a perfect oracle
+    table = comparison.baseline_rows()
+    assert [r["model"] for r in table][-2:] == ["oracle", "always"]
+    assert table[-2]["AUC A"] == 1.0 and table[-2]["acc B"] == 1.0

@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from kexue.report import claims_table, markdown_table
+from kexue.report import claims_table, markdown_table, paired_bootstrap
 
 
 def test_markdown_table_formats_floats_and_mean_std():
@@ -57,3 +58,23 @@ def test_glue_returns_its_value_outside_a_kernel():
 
     assert glue("x", 0.5) == 0.5
     assert repr(_Plain("held")) == "held"
+
+
+def test_paired_bootstrap_covers_a_known_difference_and_pairs_the_items():
+    rng = np.random.default_rng(1)
+    item_difficulty = rng.normal(size=400)
+    a = item_difficulty + 0.3 + rng.normal(scale=0.1, size=400)
+    b = item_difficulty + rng.normal(scale=0.1, size=400)
+    diff, low, high = paired_bootstrap(a, b)
+    assert diff == pytest.approx(np.mean(a - b))
+    assert low < 0.3 < high
+    assert high - low < 0.05  # paired: the shared item noise (std 1) cancels, only the 0.1 noise is left
+    with pytest.raises(ValueError, match="same non-empty shape"):
+        paired_bootstrap(a, b[:10])
+
+
+def test_paired_bootstrap_resamples_seeds_too():
+    a = np.array([[1.0] * 50, [0.0] * 50, [1.0] * 50])  # seed-to-seed spread only
+    diff, low, high = paired_bootstrap(a, np.zeros_like(a))
+    assert diff == pytest.approx(2 / 3)
+    assert low == 0.0 and high == 1.0  # resampled seeds: all-zero and all-one draws both occur

@@ -152,3 +152,32 @@ def verdict(low: float, high: float, *, above: float = 0.0, margin: float | None
         if high <= -margin or low >= margin:
             return "contradicted"
     return "undetermined at this budget"
+
+
+def paired_bootstrap(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray, *, n_resamples: int = 2000,
+                     level: float = 0.95, seed: int = 0) -> tuple[float, float, float]:
+    """(difference, low, high): mean(a) − mean(b) and its percentile-bootstrap interval, paired.
+
+    ``a`` and ``b`` hold per-item values of two systems on the same items (e.g. 1/0 for a correct answer), shape
+    (items,) or (seeds, items). Each resample draws items with replacement (the same items for both systems) and,
+    for 2-d input, seeds too, so the interval covers both sources of noise."""
+    x, y = np.atleast_2d(np.asarray(a, dtype=np.float64)), np.atleast_2d(np.asarray(b, dtype=np.float64))
+    if x.shape != y.shape or x.size == 0:
+        raise ValueError(f"a and b must be the same non-empty shape (seeds, items), got {x.shape} and {y.shape}")
+    rng = np.random.default_rng(seed)
+    d = x - y
+    n_seeds, n_items = d.shape
+    seeds = rng.integers(0, n_seeds, (n_resamples, n_seeds))
+    items = rng.integers(0, n_items, (n_resamples, n_items))
+    means = np.array([d[s][:, i].mean() for s, i in zip(seeds, items)])
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(d.mean()), float(low), float(high)
+
+
+def difference_cell(difference: float, low: float, high: float, *, above: float = 0.0,
+                    margin: float | None = None, digits: int = 3) -> str:
+    """A claims-table cell for a difference: "+0.034 [−0.012, +0.080], undetermined at this budget", the verdict
+    computed from the interval (:func:`verdict`)."""
+    return (f"{difference:+.{digits}f} [{low:+.{digits}f}, {high:+.{digits}f}], "
+            f"{verdict(low, high, above=above, margin=margin)}")

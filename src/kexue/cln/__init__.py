@@ -18,6 +18,7 @@ all tasks; only the condition tells the tasks apart.
   and :func:`start_gaps`, the check that the converted model starts at the pretrained one;
 * :mod:`.matcher` -- the pair classifier, its loss and optimiser, :func:`predict`, :func:`swap_criterion`;
 * :mod:`.scores` -- F1 per subtask and criterion, accuracy on the conflict pairs;
+* :mod:`.baselines` -- always "match", a character-overlap regression and the zero-shot cosine, to beat;
 * :mod:`.pairs` -- tables of the People's Daily matching pairs (:mod:`kexue.data.matching`);
 * :mod:`.experiment` -- :class:`MatchingConfig`, the cached :func:`matching_run`, :class:`MatchingResult`;
 * :mod:`.comparison` -- conditional against shared (:func:`compare`), its tables and the article's numbers;
@@ -25,7 +26,9 @@ all tasks; only the condition tells the tasks apart.
 * :mod:`.facts` -- the numbers and verdict words of the chapter's prose.
 """
 
-from .comparison import ARTICLE, COLUMNS, MatchingComparison, compare
+from .baselines import (baseline_answers, criterion_scores, overlap_features, overlap_scores,
+                        zero_shot_cosines)
+from .comparison import ARTICLE, BASELINE_COLUMNS, COLUMNS, MatchingComparison, compare
 from .encoder import ConditionalEncoder, start_gaps
 from .experiment import MatchingConfig, MatchingResult, matching_run
 from .facts import comparison_facts, condition_verdict, criteria_words, f1_words, models_above
@@ -37,6 +40,7 @@ from .shifts import separates_criteria, shift_facts, shift_pca, shift_sizes, sho
 
 __all__ = [
     "ARTICLE",
+    "BASELINE_COLUMNS",
     "COLUMNS",
     "ConditionalEncoder",
     "ConditionalLayerNorm",
@@ -44,6 +48,7 @@ __all__ = [
     "MatchingConfig",
     "MatchingResult",
     "always_match_scores",
+    "baseline_answers",
     "build_matcher",
     "compare",
     "comparison_facts",
@@ -51,6 +56,7 @@ __all__ = [
     "conditional_loss",
     "convert_layernorms",
     "criteria_words",
+    "criterion_scores",
     "example_conflicts",
     "f1",
     "f1_words",
@@ -58,6 +64,8 @@ __all__ = [
     "matching_run",
     "matching_scores",
     "models_above",
+    "overlap_features",
+    "overlap_scores",
     "predict",
     "relation_counts",
     "separates_criteria",
@@ -67,4 +75,5 @@ __all__ = [
     "short_norm_name",
     "start_gaps",
     "swap_criterion",
+    "zero_shot_cosines",
 ]

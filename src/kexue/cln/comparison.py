@@ -8,12 +8,14 @@ and the numbers and words of the chapter's prose (:meth:`~MatchingComparison.fac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 
-from ..data.matching import TASKS
+from ..data.matching import SAME_ARTICLE, TASKS, MatchPair, load_matching
+from ..report import difference_cell, paired_bootstrap, verdict
 from ..train import History
+from .baselines import answer_scores, baseline_answers, zero_shot_cosines
 from .experiment import CONDITIONAL, SHARED, WRONG, MatchingConfig, MatchingResult, matching_run
 from .facts import comparison_facts
 from .shifts import shift_facts
@@ -23,6 +25,8 @@ from .shifts import shift_facts
 ARTICLE = {"F1 mean": 0.74, "epochs": 5, "batch_size": 16, "lr": 2e-5, "ema": 0.9999}
 COLUMNS = ["model", *TASKS, "F1 A", "F1 B", "F1 mean", "conflict acc A", "conflict acc B", "conflict acc mean"]
 REFERENCE = 'always "match" (reference)'
+BASELINE_COLUMNS = ["model", "acc A", "acc B", "AUC A", "AUC B", "F1 mean", "conflict acc mean"]
+Answers = dict[str, tuple[torch.Tensor, torch.Tensor | None]]  # system -> (predictions, match score or None)
 
 
 def _sci(x: float) -> str:
@@ -37,6 +41,8 @@ class MatchingComparison:
 
     conditional: MatchingResult
     shared: MatchingResult
+    test_pairs: list[MatchPair] = field(default_factory=list)
+    baselines: Answers = field(default_factory=dict)  # from kexue.cln.baselines.baseline_answers
 
     @property
     def config(self) -> MatchingConfig:
@@ -61,6 +67,53 @@ class MatchingComparison:
         """The result table (columns :data:`COLUMNS`): the three readings and the always-"match" reference."""
         return self.conditional.rows() + self.shared.rows() + [{"model": REFERENCE, **self.always_match()}]
 
+    def baseline_rows(self) -> list[dict[str, object]]:
+        """The trained models beside the baselines (columns :data:`BASELINE_COLUMNS`) on the same test pairs."""
+        trained = [{"model": name, **scores} for name, scores in self.readings().items() if name != WRONG]
+        return trained + [{"model": name, **answer_scores(pred, score, self.test_pairs)}
+                          for name, (pred, score) in self.baselines.items()]
+
+    def _correct(self, pred: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
+        right = (pred == self.conditional.labels).float()
+        return right if keep is None else right[keep]
+
+    def tests(self) -> dict[str, tuple[str, tuple[float, float, float]]]:
+        """The compared differences of accuracy, each (what it compares, (difference, low, high)) with a paired
+        bootstrap 95% interval over the test pairs: keys "A" and "B", the conditional model minus the best
+        baseline on that criterion; "conflict", the conditional minus the shared model on the conflict pairs."""
+        out = {}
+        tasks = self.conditional.tasks
+        for name, part in (("A", tasks < 3), ("B", tasks >= 3)):
+            best = max(self.baselines, key=lambda b: self._correct(self.baselines[b][0], part).mean().item())
+            out[name] = (best, paired_bootstrap(self._correct(self.conditional.pred, part),
+                                                self._correct(self.baselines[best][0], part)))
+        conflict = torch.tensor([r == SAME_ARTICLE for r in self.conditional.relations])
+        out["conflict"] = ("shared", paired_bootstrap(self._correct(self.conditional.pred, conflict),
+                                                      self._correct(self.shared.pred, conflict)))
+        return out
+
+    def differences(self) -> list[dict[str, object]]:
+        """Claims rows of :meth:`tests`: the difference, its interval and the verdict computed from it."""
+        t = self.tests()
+        rows = [{"claim": f"accuracy on {c}: conditional model minus the best baseline ({t[c][0]})",
+                 "article": "–", "ours": difference_cell(*t[c][1])} for c in ("A", "B")]
+        rows.append({"claim": "accuracy on the conflict pairs: conditional minus shared", "article": "–",
+                     "ours": difference_cell(*t["conflict"][1])})
+        return rows
+
+    def baseline_facts(self) -> dict[str, str]:
+        """The prose's words for :meth:`tests`: "beats the best baseline, the zero-shot cosine (+0.041 [...])"."""
+        verbs = {"holds": "beats", "contradicted": "falls below"}
+        facts = {}
+        for key, (best, interval) in self.tests().items():
+            cell = difference_cell(*interval)
+            if key == "conflict":
+                facts["cln-vs-shared"] = cell
+                continue
+            verb = verbs.get(verdict(*interval[1:]), "is not distinguishable from")
+            facts[f"cln-vs-baseline-{key.lower()}"] = f"{verb} the best baseline, the {best} ({cell})"
+        return facts
+
     def claims(self, start_gaps: list[float]) -> list[dict[str, object]]:
         """The "article says / we measured" rows; ``start_gaps`` from :func:`~kexue.cln.start_gaps`."""
         r = self.readings()
@@ -77,7 +130,7 @@ class MatchingComparison:
              "ours": f"{c['conflict acc B']:.3f} / {s['conflict acc B']:.3f}"},
             {"claim": "zero-initialised W: the converted model equals the pretrained one", "article": "exactly",
              "ours": f"max |difference| {max(start_gaps):.1e}"},
-        ]
+        ] + (self.differences() if self.baselines else [])
 
     def setting(self, profile: str, device: str | torch.device) -> str:
         """What the claims were measured with (profile, model, data, steps, rates, device, seed) and the article's
@@ -107,11 +160,18 @@ class MatchingComparison:
             "cln-n-train": f"{n_train:,}",
             "cln-passes": cfg.steps * cfg.batch_size / n_train,
             "cln-article-f1": ARTICLE["F1 mean"],
+            **(self.baseline_facts() if self.baselines else {}),
         }
 
 
 def compare(config: MatchingConfig, *, device: str | torch.device | None = None,
             progress: bool = True) -> MatchingComparison:
-    """Run ``config`` conditional and then shared (``config.conditional`` is ignored); each run is cached."""
+    """Run ``config`` conditional and then shared (``config.conditional`` is ignored), each run cached, and the
+    baselines on the same test pairs (the zero-shot cosines cached too)."""
     runs = [matching_run(replace(config, conditional=flag), device=device, progress=progress) for flag in (True, False)]
-    return MatchingComparison(*runs)
+    splits = {split: load_matching(split, n, seed=config.data_seed) for split, n in
+              (("train", config.n_train_per_task), ("dev", config.n_dev_per_task), ("test", config.n_test_per_task))}
+    cosines = zero_shot_cosines(config.model, config.n_dev_per_task, config.n_test_per_task,
+                                max_length=config.max_length, data_seed=config.data_seed, device=device)
+    return MatchingComparison(*runs, test_pairs=splits["test"],
+                              baselines=baseline_answers(splits["train"], splits["dev"], splits["test"], cosines))

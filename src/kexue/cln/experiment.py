@@ -22,6 +22,7 @@ from ..runtime import seed_everything
 from ..text import batches, encode_pairs, prune_vocab
 from ..train import History, cross_entropy_loss, train
 from .matcher import build_matcher, conditional_loss, matcher_optimizer, predict, swap_criterion
+from .baselines import criterion_scores
 from .scores import always_match_scores, matching_scores
 
 CONDITIONAL, WRONG, SHARED = "conditional", "conditional, wrong task id", "shared (no condition)"
@@ -67,11 +68,13 @@ class MatchingResult:
     train_seconds: float = 0.0
 
     def scores(self, wrong_condition: bool = False) -> dict[str, float]:
-        """:func:`matching_scores` of the test predictions (with the swapped criterion if ``wrong_condition``)."""
+        """:func:`matching_scores` and accuracy per criterion of the test predictions (with the swapped criterion if
+        ``wrong_condition``)."""
         pred = self.pred_wrong if wrong_condition else self.pred
         if pred is None:
             raise ValueError("only a conditional model has predictions with the wrong condition")
-        return matching_scores(pred, self.labels, self.tasks, self.relations)
+        return {**matching_scores(pred, self.labels, self.tasks, self.relations),
+                **criterion_scores(pred, self.labels, self.tasks)}
 
     def readings(self) -> dict[str, dict[str, float]]:
         """Scores per reading: "conditional" and "conditional, wrong task id", or "shared (no condition)"."""
