@@ -184,3 +184,26 @@ def test_differences_compare_with_the_best_baseline_and_give_a_verdict():
     table = comparison.baseline_rows()
     assert [r["model"] for r in table][-2:] == ["oracle", "always"]
     assert table[-2]["AUC A"] == 1.0 and table[-2]["acc B"] == 1.0
+
+
+def test_difference_tests_pool_seeds_and_refuse_other_test_pairs():
+    from kexue.cln.comparison import difference_rows, difference_tests
+    comparisons = []
+    for seed in range(3):
+        conditional, shared = fake_result(True, seed=seed), fake_result(False, seed=10 + seed)
+        test = [_pair("甲", "乙", int(y), int(t), r) for y, t, r in
+                zip(conditional.labels, conditional.tasks, conditional.relations)]
+        comparisons.append(cln.MatchingComparison(conditional, shared, test_pairs=test,
+                                                  baselines={"always": (torch.ones(48, dtype=torch.long), None)}))
+    tests = difference_tests(comparisons)
+    one_seed = difference_tests(comparisons[:1])
+    for key in ("A", "B", "conflict"):
+        d, low, high = tests[key][1]
+        assert low <= d <= high
+    width = {name: t["conflict"][1][2] - t["conflict"][1][1] for name, t in (("3", tests), ("1", one_seed))}
+    assert width["3"] != width["1"]  # the seeds are pooled, not just the first one
+    assert len(difference_rows(tests)) == 3
+    other = cln.MatchingComparison(fake_result(True), fake_result(False), test_pairs=test, baselines={})
+    other.conditional.labels = 1 - other.conditional.labels
+    with pytest.raises(ValueError, match="share their test pairs"):
+        difference_tests([comparisons[0], other])

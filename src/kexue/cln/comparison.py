@@ -9,6 +9,7 @@ and the numbers and words of the chapter's prose (:meth:`~MatchingComparison.fac
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Sequence
 
 import torch
 
@@ -73,33 +74,13 @@ class MatchingComparison:
         return trained + [{"model": name, **answer_scores(pred, score, self.test_pairs)}
                           for name, (pred, score) in self.baselines.items()]
 
-    def _correct(self, pred: torch.Tensor, keep: torch.Tensor | None = None) -> torch.Tensor:
-        right = (pred == self.conditional.labels).float()
-        return right if keep is None else right[keep]
-
     def tests(self) -> dict[str, tuple[str, tuple[float, float, float]]]:
-        """The compared differences of accuracy, each (what it compares, (difference, low, high)) with a paired
-        bootstrap 95% interval over the test pairs: keys "A" and "B", the conditional model minus the best
-        baseline on that criterion; "conflict", the conditional minus the shared model on the conflict pairs."""
-        out = {}
-        tasks = self.conditional.tasks
-        for name, part in (("A", tasks < 3), ("B", tasks >= 3)):
-            best = max(self.baselines, key=lambda b: self._correct(self.baselines[b][0], part).mean().item())
-            out[name] = (best, paired_bootstrap(self._correct(self.conditional.pred, part),
-                                                self._correct(self.baselines[best][0], part)))
-        conflict = torch.tensor([r == SAME_ARTICLE for r in self.conditional.relations])
-        out["conflict"] = ("shared", paired_bootstrap(self._correct(self.conditional.pred, conflict),
-                                                      self._correct(self.shared.pred, conflict)))
-        return out
+        """:func:`difference_tests` of this comparison alone (one seed: the intervals cover the test pairs)."""
+        return difference_tests([self])
 
     def differences(self) -> list[dict[str, object]]:
         """Claims rows of :meth:`tests`: the difference, its interval and the verdict computed from it."""
-        t = self.tests()
-        rows = [{"claim": f"accuracy on {c}: conditional model minus the best baseline ({t[c][0]})",
-                 "article": "–", "ours": difference_cell(*t[c][1])} for c in ("A", "B")]
-        rows.append({"claim": "accuracy on the conflict pairs: conditional minus shared", "article": "–",
-                     "ours": difference_cell(*t["conflict"][1])})
-        return rows
+        return difference_rows(self.tests())
 
     def baseline_facts(self) -> dict[str, str]:
         """The prose's words for :meth:`tests`: "beats the best baseline, the zero-shot cosine (+0.041 [...])"."""
@@ -114,8 +95,9 @@ class MatchingComparison:
             facts[f"cln-vs-baseline-{key.lower()}"] = f"{verb} the best baseline, the {best} ({cell})"
         return facts
 
-    def claims(self, start_gaps: list[float]) -> list[dict[str, object]]:
-        """The "article says / we measured" rows; ``start_gaps`` from :func:`~kexue.cln.start_gaps`."""
+    def claims(self, start_gaps: list[float], record: dict | None = None) -> list[dict[str, object]]:
+        """The "article says / we measured" rows; ``start_gaps`` from :func:`~kexue.cln.start_gaps`; with a
+        ``record`` (``results/cln.json``, :mod:`kexue.records`), its differences over seeds too."""
         r = self.readings()
         c, w, s = r[CONDITIONAL], r[WRONG], r[SHARED]
         return [
@@ -130,7 +112,7 @@ class MatchingComparison:
              "ours": f"{c['conflict acc B']:.3f} / {s['conflict acc B']:.3f}"},
             {"claim": "zero-initialised W: the converted model equals the pretrained one", "article": "exactly",
              "ours": f"max |difference| {max(start_gaps):.1e}"},
-        ] + (self.differences() if self.baselines else [])
+        ] + (self.differences() if self.baselines else []) + (recorded_rows(record) if record else [])
 
     def setting(self, profile: str, device: str | torch.device) -> str:
         """What the claims were measured with (profile, model, data, steps, rates, device, seed) and the article's
@@ -162,6 +144,50 @@ class MatchingComparison:
             "cln-article-f1": ARTICLE["F1 mean"],
             **(self.baseline_facts() if self.baselines else {}),
         }
+
+
+def difference_tests(comparisons: Sequence[MatchingComparison]) -> dict[str, tuple[str, tuple[float, float, float]]]:
+    """The compared differences of accuracy, each (what it is compared with, (difference, low, high)), with a
+    paired-bootstrap 95% interval over seeds (one comparison per seed, same test pairs) and test pairs: keys "A"
+    and "B", the conditional model minus the best baseline on that criterion (best by its accuracy there);
+    "conflict", the conditional minus the shared model on the conflict pairs (the comparison the condition is
+    for)."""
+    first = comparisons[0]
+    labels, tasks = first.conditional.labels, first.conditional.tasks
+    if any(not torch.equal(c.conditional.labels, labels) for c in comparisons):
+        raise ValueError("the comparisons must share their test pairs (same sizes and data_seed)")
+
+    def correct(pred: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+        return (pred == labels).float()[keep]
+
+    def per_seed(get, keep: torch.Tensor) -> torch.Tensor:
+        return torch.stack([correct(get(c), keep) for c in comparisons])
+
+    out = {}
+    for name, part in (("A", tasks < 3), ("B", tasks >= 3)):
+        best = max(first.baselines, key=lambda b: correct(first.baselines[b][0], part).mean().item())
+        out[name] = (best, paired_bootstrap(per_seed(lambda c: c.conditional.pred, part),
+                                            per_seed(lambda c: c.baselines[best][0], part)))
+    conflict = torch.tensor([r == SAME_ARTICLE for r in first.conditional.relations])
+    out["conflict"] = ("shared", paired_bootstrap(per_seed(lambda c: c.conditional.pred, conflict),
+                                                  per_seed(lambda c: c.shared.pred, conflict)))
+    return out
+
+
+def difference_rows(tests: dict[str, tuple[str, tuple[float, float, float]]]) -> list[dict[str, object]]:
+    """Claims rows of :func:`difference_tests`: the difference, its interval and the verdict computed from it."""
+    rows = [{"claim": f"accuracy on {c}: conditional model minus the best baseline ({tests[c][0]})",
+             "article": "–", "ours": difference_cell(*tests[c][1])} for c in ("A", "B")]
+    rows.append({"claim": "accuracy on the conflict pairs: conditional minus shared", "article": "–",
+                 "ours": difference_cell(*tests["conflict"][1])})
+    return rows
+
+
+def recorded_rows(record: dict) -> list[dict[str, object]]:
+    """The differences of a record over seeds as claims rows, each claim marked with the seeds."""
+    seeds = ", ".join(map(str, record["seeds"]))
+    return [{**row, "claim": f"{row['claim']} (recorded run, seeds {seeds})"}
+            for row in record["numbers"]["differences"]]
 
 
 def compare(config: MatchingConfig, *, device: str | torch.device | None = None,

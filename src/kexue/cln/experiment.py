@@ -8,7 +8,7 @@ knows its scores and its rows of the result table.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Sequence
 
 import torch
@@ -49,6 +49,10 @@ class MatchingConfig:
     eval_every: int = 100
     seed: int = 0
     data_seed: int = 0
+
+    def recorded(self) -> dict:
+        """The settings a record over seeds is made for: every field but ``seed`` and ``conditional``."""
+        return {k: v for k, v in asdict(self).items() if k not in ("seed", "conditional")}
 
 
 @dataclass
