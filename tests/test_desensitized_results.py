@@ -11,7 +11,7 @@ import pytest
 from kexue import desensitized as ds
 from kexue.desensitized.recovery import JIEBA, OWN_COUNTS, PEOPLES_DAILY
 from kexue.desensitized.results import CIPHERED
-from kexue.report import mean_std
+from kexue.report import difference_cell, mean_interval, mean_std
 
 SEEDS = [0, 1]
 STEPS = [0, 2, 4]
@@ -175,7 +175,13 @@ def test_zero_shot_rows_and_statistics():
 
 def test_claims_and_verdicts_are_the_chapter_cells():
     results, zero, recovered = fake_training(), fake_zero(layers=3), fake_recovery()
-    assert ds.claims(results, zero, recovered) == old_claims(results, zero, recovered.rows, SEEDS, 3)
+    new = ds.claims(results, zero, recovered)
+    added = [new.pop(9), new.pop(3)]  # the two rows with an interval came after the refactor
+    assert new == old_claims(results, zero, recovered.rows, SEEDS, 3)
+    gaps = [results[("rank-align", True, s)]["auc"][-1] - results[("random-map", True, s)]["auc"][-1] for s in SEEDS]
+    assert added[1]["ours"] == difference_cell(*mean_interval(gaps))
+    maps = zero.values_at("random-map", -1)
+    assert added[0]["ours"] == difference_cell(*mean_interval([zero[("rank-align", 0)][-1] - m for m in maps]))
     assert "\n".join(ds.verdict_lines(results, zero)) + "\n" == old_verdicts(results, zero, SEEDS)
 
 
@@ -196,11 +202,13 @@ def test_verdict_words_follow_the_numbers():
     assert ds.compared(0.6, 0.5) == "above" and ds.compared(0.4, 0.5) == "below"
     assert ds.compared(0.5, 0.5) == "level with"
     assert ds.compared(0.9, 0.8, ("beat", "match", "do not reach")) == "beat"
-    zero = ds.ZeroShotRuns({("plaintext", 0): [0.9], ("rank-align", 0): [0.7], ("random-map", 0): [0.6],
-                            ("random-map", 1): [0.65]})
-    assert ds.zero_shot_verdict(zero) == "holds"
-    zero.runs[("random-map", 2)] = [0.71]
-    assert ds.zero_shot_verdict(zero) == "does not hold"
+    maps = {("random-map", s): [0.6 + 0.01 * s] for s in range(5)}
+    zero = ds.ZeroShotRuns({("plaintext", 0): [0.9], ("rank-align", 0): [0.7], **maps})
+    assert ds.zero_shot_verdict(zero) == "holds"  # 0.7 against 0.60..0.64: the interval lies above zero
+    zero.runs[("rank-align", 0)] = [0.5]
+    assert ds.zero_shot_verdict(zero) == "contradicted"
+    zero.runs[("rank-align", 0)] = [0.62]
+    assert ds.zero_shot_verdict(zero) == "undetermined at this budget"
 
 
 def test_prose_values_agree_with_the_tables():
@@ -208,7 +216,9 @@ def test_prose_values_agree_with_the_tables():
     values = ds.prose_values(results, zero, recovered, baseline=0.77, train_layers=2)
     assert values["best-final"] == results.best_final()
     assert values["best-vs-baseline"] == ("above" if results.best_final() > 0.77 else "below")
-    assert values["zero-share"] == ds.claims(results, zero, recovered)[9]["ours"]
+    claims = {row["claim"]: row["ours"] for row in ds.claims(results, zero, recovered)}
+    share = "share of the gap from random maps to true characters that the alignment closes (no training)"
+    assert values["zero-share"] == claims[share]
     assert (values["zero-beats"], values["zero-maps"]) == zero.beats()
     assert values["pd-ids-exact"] == recovered.row()["ids exact"]
     assert "baseline" not in values and "layers" not in values  # glued once, where the chapter computes them

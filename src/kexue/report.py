@@ -119,7 +119,8 @@ def glue(name: str, value: Any) -> Any:
 
 def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float]:
     """(mean, low, high): the mean of ``values`` and its Student-t confidence interval,
-    mean ± t_{(1+level)/2, n-1} · s / √n. With one value the interval is that value (nothing to estimate from)."""
+    mean ± t_{(1+level)/2, n-1} · s / √n. With one value there is no spread to estimate from: the interval is
+    (−∞, +∞), so that :func:`verdict` says "undetermined" rather than judge from a single run."""
     from scipy import stats
 
     if len(values) == 0:
@@ -127,7 +128,7 @@ def mean_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, 
     arr = np.asarray(values, dtype=np.float64)
     mean = float(arr.mean())
     if len(arr) == 1:
-        return mean, mean, mean
+        return mean, -np.inf, np.inf
     half = float(stats.t.ppf((1 + level) / 2, len(arr) - 1) * arr.std(ddof=1) / np.sqrt(len(arr)))
     return mean, mean - half, mean + half
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from .recovery import JIEBA, OWN_COUNTS, PEOPLES_DAILY, RANK, RecoveryTable
+from ..report import verdict
 from .results import TrainingRuns, ZeroShotRuns
 
 #: Longer runs of the chapter's set-up (book data: 4,000 labelled and 1,000 held-out pairs, loose criterion,
@@ -45,10 +46,11 @@ def compared(x: float, y: float, words: tuple[str, str, str] = ("above", "level 
 
 
 def zero_shot_verdict(zero: ZeroShotRuns) -> str:
-    """"holds" when the rank alignment beats every random map at the last layer without training (rows placed
-    by frequency let the pretrained layers recognise some of the text), else "does not hold"."""
-    beats, maps = zero.beats("rank-align", "random-map")
-    return "holds" if maps and beats == maps else "does not hold"
+    """The verdict (:func:`kexue.report.verdict`) of the 95% interval of rank alignment minus random map at the
+    last layer without training (:meth:`ZeroShotRuns.gap_interval`): "holds" when it lies above zero (rows
+    placed by frequency let the pretrained layers recognise some of the text)."""
+    _, low, high = zero.gap_interval()
+    return verdict(low, high)
 
 
 def prose_values(training: TrainingRuns, zero: ZeroShotRuns, recovered: RecoveryTable, *, baseline: float,

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
-from ..report import mean_std
+from ..report import mean_interval, mean_std
 from .model import INIT_LABELS
 
 #: the starts that see only the cipher (no true characters)
@@ -166,6 +166,13 @@ class ZeroShotRuns(Mapping):
         """(depths where the mean of ``init`` is above the mean of ``other``, depths)."""
         depths = range(self.layers + 1)
         return sum(self.mean_at(init, d) > self.mean_at(other, d) for d in depths), len(depths)
+
+    def gap_interval(self, init: str = "rank-align", other: str = "random-map", *, seed: int = 0,
+                     depth: int = -1) -> tuple[float, float, float]:
+        """(mean, low, high) of AUC(``init``, ``seed``) − AUC(``other``, s) over the seeds s of ``other`` at
+        ``depth``, a Student-t 95% interval (:func:`kexue.report.mean_interval`): it covers the spread of the random maps, not
+        the choice of held-out pairs."""
+        return mean_interval([self.runs[(init, seed)][depth] - m for m in self.values_at(other, depth)])
 
     def closed_share(self, depth: int = -1) -> float:
         """The share of the gap from the random maps' mean to the true characters that the rank alignment
