@@ -97,3 +97,21 @@ def test_training_and_its_evaluations_are_separate_phases(clock):
     train(model, loss_fn, [torch.ones(4, 2)], steps=5, eval_every=5, evaluate=evaluate, progress=False, cpu=True)
     seconds = timing.phase_seconds()
     assert seconds["inference"] == pytest.approx(1.0) and seconds["training"] == pytest.approx(0.5)
+
+
+def test_call_times_runs_a_warm_up_round_then_takes_turns_and_allows_gradients():
+    from kexue.timing import call_times
+
+    order = []
+    weight = torch.ones(3, requires_grad=True)
+
+    def step():
+        order.append("step")
+        (weight * 2).sum().backward()  # a training step: not under inference mode
+
+    times = call_times({"step": step, "noop": lambda: order.append("noop")}, repeats=2)
+    assert order == ["step", "noop"] * 3  # warm-up + 2 rounds, alternating
+    assert set(times) == {"step", "noop"} and all(t >= 0 for t in times.values())
+    assert weight.grad is not None
+    with pytest.raises(ValueError, match="repeats"):
+        call_times({"step": step}, repeats=0)

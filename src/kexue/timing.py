@@ -1,6 +1,7 @@
 """Timing: forward passes of models taking turns (device synchronised), and where a build's time goes (phases).
 
     times = forward_times({"full": big, "small": small}, {"full": ids, "small": ids}, repeats=5)
+    times = call_times({"fp32": step, "bf16": step_bf16}, repeats=5)   # any calls, e.g. training steps
 
 Each round runs every model once, so a slow spell of a shared machine hits them all alike; the first round is a
 warm-up and is not counted; on CUDA the clock reads only after ``torch.cuda.synchronize`` (kernels run
@@ -77,37 +78,48 @@ def _device_of(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+def call_times(calls: Mapping[Any, Callable[[], Any]], *, repeats: int = 5,
+               devices: Mapping[Any, torch.device] | None = None) -> dict:
+    """Median seconds of each of ``calls`` (no arguments), taking turns: round 0 is a warm-up, then ``repeats``
+    rounds each run every call once; ``devices[name]`` (default CPU) is synchronised around its call."""
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    if not calls:
+        raise ValueError("nothing to time")
+    devices = devices or {}
+    times: dict = {name: [] for name in calls}
+    for round_ in range(repeats + 1):
+        for name, fn in calls.items():
+            device = devices.get(name, torch.device("cpu"))
+            synchronize(device)
+            start = time.perf_counter()
+            fn()
+            synchronize(device)
+            if round_ > 0:
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
 @torch.inference_mode()
 def forward_times(models: Mapping[Any, torch.nn.Module], inputs: Mapping[Any, Any] | Any, *, repeats: int = 5,
                   call: Callable[[torch.nn.Module, Any], Any] | None = None) -> dict:
-    """Median seconds of one forward pass of each model (in eval mode, on its own device).
+    """Median seconds of one forward pass of each model (in eval mode, on its own device; :func:`call_times`).
 
     ``inputs``: one input for all models, or a mapping with each model's own (same keys as ``models``); tensors
     move to the model's device before the clock starts. ``call(model, input)`` runs one pass (default
     ``model(input)``).
     """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
     if not models:
         raise ValueError("no models to time")
     per_model = inputs if isinstance(inputs, Mapping) else {name: inputs for name in models}
     if missing := [name for name in models if name not in per_model]:
         raise ValueError(f"no input for the models {missing}")
     call = call or (lambda model, x: model(x))
-    placed = {}
+    calls, devices = {}, {}
     for name, model in models.items():
         model.eval()
-        device = _device_of(model)
+        devices[name] = _device_of(model)
         x = per_model[name]
-        placed[name] = (device, x.to(device) if torch.is_tensor(x) else x)
-    times: dict = {name: [] for name in models}
-    for round_ in range(repeats + 1):
-        for name, model in models.items():
-            device, x = placed[name]
-            synchronize(device)
-            start = time.perf_counter()
-            call(model, x)
-            synchronize(device)
-            if round_ > 0:
-                times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(values) for name, values in times.items()}
+        x = x.to(devices[name]) if torch.is_tensor(x) else x
+        calls[name] = lambda model=model, x=x: call(model, x)
+    return call_times(calls, repeats=repeats, devices=devices)
