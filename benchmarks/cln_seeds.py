@@ -16,7 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from kexue import cln
-from kexue.cln.baselines import answer_scores
 from kexue.cln.comparison import difference_rows, difference_tests
 from kexue.records import describe_device, write_record
 from kexue.report import verdict
@@ -48,8 +47,7 @@ def main() -> None:
         "tests": {key: {"compared with": best, "difference": d, "low": low, "high": high,
                         "verdict": verdict(low, high)} for key, (best, (d, low, high)) in tests.items()},
         "readings": {str(seed): c.readings() for seed, c in zip(args.seeds, comparisons)},
-        "baselines": {name: answer_scores(pred, score, comparisons[0].test_pairs)
-                      for name, (pred, score) in comparisons[0].baselines.items()},
+        "baselines": comparisons[0].baseline_scores(),
     }
     path = write_record("cln", script="benchmarks/cln_seeds.py", device=describe_device(device),
                         wall_seconds=time.perf_counter() - start, seeds=args.seeds, config=config.recorded(),

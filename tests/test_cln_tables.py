@@ -170,10 +170,8 @@ def test_median_threshold_calls_half_the_pairs_matches_without_labels():
 
 def test_differences_compare_with_the_best_baseline_and_give_a_verdict():
     conditional, shared = fake_result(True), fake_result(False, seed=1)
-    test = [_pair("甲", "乙", int(y), int(t), r) for y, t, r in
-            zip(conditional.labels, conditional.tasks, conditional.relations)]
     perfect = (conditional.labels.clone(), conditional.labels.float())
-    comparison = cln.MatchingComparison(conditional, shared, test_pairs=test,
+    comparison = cln.MatchingComparison(conditional, shared,
                                         baselines={"oracle": perfect,
                                                    "always": (torch.ones(48, dtype=torch.long), None)})
     rows = comparison.differences()
@@ -191,9 +189,7 @@ def test_difference_tests_pool_seeds_and_refuse_other_test_pairs():
     comparisons = []
     for seed in range(3):
         conditional, shared = fake_result(True, seed=seed), fake_result(False, seed=10 + seed)
-        test = [_pair("甲", "乙", int(y), int(t), r) for y, t, r in
-                zip(conditional.labels, conditional.tasks, conditional.relations)]
-        comparisons.append(cln.MatchingComparison(conditional, shared, test_pairs=test,
+        comparisons.append(cln.MatchingComparison(conditional, shared,
                                                   baselines={"always": (torch.ones(48, dtype=torch.long), None)}))
     tests = difference_tests(comparisons)
     one_seed = difference_tests(comparisons[:1])
@@ -203,7 +199,7 @@ def test_difference_tests_pool_seeds_and_refuse_other_test_pairs():
     width = {name: t["conflict"][1][2] - t["conflict"][1][1] for name, t in (("3", tests), ("1", one_seed))}
     assert width["3"] != width["1"]  # the seeds are pooled, not just the first one
     assert len(difference_rows(tests)) == 3
-    other = cln.MatchingComparison(fake_result(True), fake_result(False), test_pairs=test, baselines={})
+    other = cln.MatchingComparison(fake_result(True), fake_result(False), baselines={})
     other.conditional.labels = 1 - other.conditional.labels
     with pytest.raises(ValueError, match="share their test pairs"):
         difference_tests([comparisons[0], other])

@@ -9,7 +9,8 @@
 
 The last two are set per subtask (a regression, a threshold), so they know the task as the conditional model
 does: B's threshold can be stricter than A's, and their conflict accuracy can be above 1/2.
-:func:`criterion_scores` adds accuracy and ROC-AUC per criterion to :func:`~kexue.cln.matching_scores`.
+:func:`criterion_scores` adds accuracy and ROC-AUC per criterion to :func:`~kexue.cln.matching_scores`;
+:func:`system_scores` gives both.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ def baseline_answers(train: Sequence[MatchPair], dev: Sequence[MatchPair], test:
     }
 
 
-def answer_scores(pred: torch.Tensor, score: torch.Tensor | None, test: Sequence[MatchPair]) -> dict[str, float]:
-    """:func:`matching_scores` and :func:`criterion_scores` of one system's answers on ``test``."""
-    labels, tasks = torch.tensor([p.label for p in test]), torch.tensor([p.task for p in test])
-    return {**matching_scores(pred, labels, tasks, [p.relation for p in test]),
-            **criterion_scores(pred, labels, tasks, score)}
+def system_scores(pred: torch.Tensor, labels: torch.Tensor, tasks: torch.Tensor, relations: Sequence[str],
+                  score: torch.Tensor | None = None) -> dict[str, float]:
+    """:func:`matching_scores` and :func:`criterion_scores` of one system's answers (a trained model's or a
+    baseline's) on the test pairs with these labels, task ids and relations."""
+    return {**matching_scores(pred, labels, tasks, relations), **criterion_scores(pred, labels, tasks, score)}

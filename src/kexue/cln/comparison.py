@@ -9,14 +9,15 @@ and the numbers and words of the chapter's prose (:meth:`~MatchingComparison.fac
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Sequence
 
 import torch
 
-from ..data.matching import SAME_ARTICLE, TASKS, MatchPair, load_matching
+from ..data.matching import SAME_ARTICLE, TASKS, load_matching
 from ..report import difference_cell, paired_bootstrap, verdict
 from ..train import History
-from .baselines import answer_scores, baseline_answers, zero_shot_cosines
+from .baselines import baseline_answers, system_scores, zero_shot_cosines
 from .experiment import CONDITIONAL, SHARED, WRONG, MatchingConfig, MatchingResult, matching_run
 from .facts import comparison_facts
 from .shifts import shift_facts
@@ -42,8 +43,7 @@ class MatchingComparison:
 
     conditional: MatchingResult
     shared: MatchingResult
-    test_pairs: list[MatchPair] = field(default_factory=list)
-    baselines: Answers = field(default_factory=dict)  # from kexue.cln.baselines.baseline_answers
+    baselines: Answers = field(default_factory=dict)  # from kexue.cln.baselines.baseline_answers, same test pairs
 
     @property
     def config(self) -> MatchingConfig:
@@ -68,25 +68,32 @@ class MatchingComparison:
         """The result table (columns :data:`COLUMNS`): the three readings and the always-"match" reference."""
         return self.conditional.rows() + self.shared.rows() + [{"model": REFERENCE, **self.always_match()}]
 
+    def baseline_scores(self) -> dict[str, dict[str, float]]:
+        """:func:`~kexue.cln.baselines.system_scores` of each baseline on the test pairs of the trained runs."""
+        r = self.conditional
+        return {name: system_scores(pred, r.labels, r.tasks, r.relations, score)
+                for name, (pred, score) in self.baselines.items()}
+
     def baseline_rows(self) -> list[dict[str, object]]:
         """The trained models beside the baselines (columns :data:`BASELINE_COLUMNS`) on the same test pairs."""
         trained = [{"model": name, **scores} for name, scores in self.readings().items() if name != WRONG]
-        return trained + [{"model": name, **answer_scores(pred, score, self.test_pairs)}
-                          for name, (pred, score) in self.baselines.items()]
+        return trained + [{"model": name, **scores} for name, scores in self.baseline_scores().items()]
 
+    @cached_property
     def tests(self) -> dict[str, tuple[str, tuple[float, float, float]]]:
-        """:func:`difference_tests` of this comparison alone (one seed: the intervals cover the test pairs)."""
+        """:func:`difference_tests` of this comparison alone (one seed: the intervals cover the test pairs),
+        computed once: the table, the claims and the prose all read it."""
         return difference_tests([self])
 
     def differences(self) -> list[dict[str, object]]:
-        """Claims rows of :meth:`tests`: the difference, its interval and the verdict computed from it."""
-        return difference_rows(self.tests())
+        """Claims rows of :attr:`tests`: the difference, its interval and the verdict computed from it."""
+        return difference_rows(self.tests)
 
     def baseline_facts(self) -> dict[str, str]:
-        """The prose's words for :meth:`tests`: "beats the best baseline, the zero-shot cosine (+0.041 [...])"."""
+        """The prose's words for :attr:`tests`: "beats the best baseline, the zero-shot cosine (+0.041 [...])"."""
         verbs = {"holds": "beats", "contradicted": "falls below"}
         facts = {}
-        for key, (best, interval) in self.tests().items():
+        for key, (best, interval) in self.tests.items():
             cell = difference_cell(*interval)
             if key == "conflict":
                 facts["cln-vs-shared"] = cell
@@ -199,5 +206,5 @@ def compare(config: MatchingConfig, *, device: str | torch.device | None = None,
               (("train", config.n_train_per_task), ("dev", config.n_dev_per_task), ("test", config.n_test_per_task))}
     cosines = zero_shot_cosines(config.model, config.n_dev_per_task, config.n_test_per_task,
                                 max_length=config.max_length, data_seed=config.data_seed, device=device)
-    return MatchingComparison(*runs, test_pairs=splits["test"],
-                              baselines=baseline_answers(splits["train"], splits["dev"], splits["test"], cosines))
+    baselines = baseline_answers(splits["train"], splits["dev"], splits["test"], cosines)
+    return MatchingComparison(*runs, baselines=baselines)

@@ -22,7 +22,7 @@ from ..runtime import seed_everything
 from ..text import batches, encode_pairs, prune_vocab
 from ..train import History, cross_entropy_loss, train
 from .matcher import build_matcher, conditional_loss, matcher_optimizer, predict, swap_criterion
-from .baselines import criterion_scores
+from .baselines import system_scores
 from .scores import always_match_scores, matching_scores
 
 CONDITIONAL, WRONG, SHARED = "conditional", "conditional, wrong task id", "shared (no condition)"
@@ -77,8 +77,7 @@ class MatchingResult:
         pred = self.pred_wrong if wrong_condition else self.pred
         if pred is None:
             raise ValueError("only a conditional model has predictions with the wrong condition")
-        return {**matching_scores(pred, self.labels, self.tasks, self.relations),
-                **criterion_scores(pred, self.labels, self.tasks)}
+        return system_scores(pred, self.labels, self.tasks, self.relations)
 
     def readings(self) -> dict[str, dict[str, float]]:
         """Scores per reading: "conditional" and "conditional, wrong task id", or "shared (no condition)"."""
