@@ -179,6 +179,8 @@ def test_yes_probability_is_the_normalised_yes_no_ratio(mlm):
     vocab = ds.build_vocab([ds.CipherPair(tuple(range(1, 30)), (1,), 1)], min_count=1)
     model = ds.cipher_model("random-init", vocab, model="tiny", layers=1)
     pairs = ds.pair_tensors([ds.CipherPair((1, 2, 3), (4, 5), 1), ds.CipherPair((6,), (7, 8, 9), 0)], vocab)
+    assert pairs.lengths().tolist() == [5, 4]  # so yes_probability runs the second pair first
+    assert torch.equal(pairs[torch.tensor([1, 0])].a, pairs.a.flip(0))
     scores = ds.yes_probability(model, pairs)
     assert ((scores > 0) & (scores < 1)).all()
     model.eval()

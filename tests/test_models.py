@@ -63,6 +63,15 @@ def test_offline_en_agrees_with_sentence_transformers():
     assert float((ours * theirs).sum()) > 0.9999
 
 
+def test_embed_returns_vectors_in_the_order_of_the_texts(tiny):
+    texts = ["数学家欧拉是一名", "欧拉", "是一名数学家", "数"]
+    together = tiny.embed(texts, batch_size=2)  # run shortest first, two per batch
+    alone = torch.cat([tiny.embed([t]) for t in texts])
+    assert torch.allclose(together, alone, atol=1e-5)
+    with pytest.raises(ValueError, match="no texts"):
+        tiny.embed([])
+
+
 def test_encode_words_spans_and_specials(tiny):
     ids, spans = tiny.encode(["欧拉", "是", "一名", "数学家"])
     assert spans == [(1, 3), (3, 4), (4, 6), (6, 9)]

@@ -145,3 +145,44 @@ def test_batched_eval_matches_one_pass_restores_the_mode_and_joins_tuples():
     assert stacked.shape == (2, 10, 3)
     with pytest.raises(ValueError, match="different lengths"):
         batched_eval(model, model, x, x[:5])
+
+
+def test_batched_eval_runs_rows_shortest_first_and_returns_them_in_input_order():
+    from kexue.text import MeanPoolClassifier, token_counts, trim_padding
+    from kexue.train import batched_eval
+
+    torch.manual_seed(0)
+    pad = 0
+    lengths = torch.tensor([9, 2, 5, 1, 7, 3, 8, 4])
+    ids = torch.zeros(len(lengths), 10, dtype=torch.long)
+    for row, n in enumerate(lengths.tolist()):
+        ids[row, :n] = torch.randint(1, 50, (n,))
+    assert torch.equal(token_counts(ids, pad), lengths)
+    model = MeanPoolClassifier(_tiny_bert(), 3, pad)
+    widths = []
+
+    def step(batch, rows):
+        widths.append(trim_padding(batch, pad).shape[1])
+        return model(batch), rows
+
+    plain, plain_rows = batched_eval(model, step, ids, torch.arange(8), batch_size=3)
+    widths.clear()
+    out, rows = batched_eval(model, step, ids, torch.arange(8), batch_size=3, lengths=lengths)
+    assert widths == [3, 7, 9]  # batches of the sorted rows: {1, 2, 3}, {4, 5, 7}, {8, 9}
+    assert torch.equal(rows, torch.arange(8)) and torch.equal(plain_rows, torch.arange(8))
+    assert torch.allclose(out, plain, atol=1e-5)  # the same logits per row, less padding
+    stacked = batched_eval(model, lambda b: torch.stack([model(b), -model(b)]), ids, batch_size=3, lengths=lengths,
+                           dim=1)
+    assert torch.allclose(stacked[0], plain, atol=1e-5) and torch.allclose(stacked[1], -plain, atol=1e-5)
+    texts = batched_eval(model, lambda t: torch.tensor([len(s) for s in t]), ["ccc", "a", "bb"], batch_size=2,
+                         lengths=torch.tensor([3, 1, 2]))
+    assert texts.tolist() == [3, 1, 2]
+    with pytest.raises(ValueError, match="one length per row"):
+        batched_eval(model, model, ids, lengths=lengths[:3])
+
+
+def _tiny_bert():
+    from transformers import BertConfig, BertModel
+
+    return BertModel(BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+                                intermediate_size=32, max_position_embeddings=16)).eval()

@@ -43,6 +43,12 @@ def trim_padding(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     return ids[:, : max(1, int((ids != pad_id).sum(1).max()))]
 
 
+def token_counts(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
+    """The number of real (non-padding) tokens in each row of padded ids: the ``lengths`` that let
+    :func:`kexue.train.batched_eval` run the rows shortest first."""
+    return (ids != pad_id).sum(-1)
+
+
 def _check_length(max_length: int, minimum: int, encoder: Encoder) -> None:
     if not minimum <= max_length <= encoder.max_length:
         raise ValueError(f"max_length must be in {minimum}..{encoder.max_length} for {encoder.name}, got {max_length}")

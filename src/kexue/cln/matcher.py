@@ -12,7 +12,7 @@ from torch import nn
 
 from ..data.matching import TASKS
 from ..models import Encoder
-from ..text import MeanPoolClassifier
+from ..text import MeanPoolClassifier, token_counts
 from ..train import batched_eval
 from .encoder import ConditionalEncoder
 
@@ -48,7 +48,11 @@ def swap_criterion(task: torch.Tensor) -> torch.Tensor:
 
 def predict(model: nn.Module, input_ids: torch.Tensor, task: torch.Tensor | None = None,
             batch_size: int = 64) -> torch.Tensor:
-    """Arg-max labels of ``model`` for a batch of pair ids (passing ``task=`` to a conditional model)."""
+    """Arg-max labels of ``model`` (a :class:`~kexue.text.MeanPoolClassifier`) for a batch of pair ids (passing
+    ``task=`` to a conditional model), the pairs run shortest first."""
+    lengths = token_counts(input_ids, model.pad_id)
     if task is None:
-        return batched_eval(model, lambda ids: model(ids).argmax(-1), input_ids, batch_size=batch_size)
-    return batched_eval(model, lambda ids, t: model(ids, task=t).argmax(-1), input_ids, task, batch_size=batch_size)
+        return batched_eval(model, lambda ids: model(ids).argmax(-1), input_ids, batch_size=batch_size,
+                            lengths=lengths)
+    return batched_eval(model, lambda ids, t: model(ids, task=t).argmax(-1), input_ids, task, batch_size=batch_size,
+                        lengths=lengths)

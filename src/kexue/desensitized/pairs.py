@@ -27,11 +27,16 @@ class PairTensors:
     def __len__(self) -> int:
         return len(self.y)
 
-    def __getitem__(self, rows: slice) -> PairTensors:
-        """The pairs in ``rows`` (a slice), e.g. ``pairs[:400]`` for the first 400."""
-        if not isinstance(rows, slice):
-            raise TypeError("index PairTensors with a slice (e.g. pairs[:400]); its tensors a, b, y hold single pairs")
+    def __getitem__(self, rows: slice | torch.Tensor) -> PairTensors:
+        """The pairs in ``rows`` (a slice or a 1-d tensor of row numbers), e.g. ``pairs[:400]`` for the first 400."""
+        if not isinstance(rows, slice) and not (isinstance(rows, torch.Tensor) and rows.ndim == 1):
+            raise TypeError("index PairTensors with a slice (e.g. pairs[:400]) or a 1-d tensor of rows; its tensors "
+                            "a, b, y hold single pairs")
         return PairTensors(self.a[rows], self.b[rows], self.y[rows])
+
+    def lengths(self) -> torch.Tensor:
+        """Tokens of each pair without specials (both texts' non-padding ids)."""
+        return (self.a != PAD).sum(1) + (self.b != PAD).sum(1)
 
 
 def pair_tensors(pairs: Sequence[CipherPair], vocab: CipherVocab, max_length: int = 64) -> PairTensors:

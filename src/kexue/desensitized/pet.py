@@ -59,7 +59,8 @@ def pet_loss_fn(vocab_size: int, *, rate: float = 0.15, swap: float = 0.5, seed:
 
 
 def yes_probability(model: BertForMaskedLM, pairs: PairTensors, batch_size: int = 128) -> torch.Tensor:
-    """Match score of each pair: s = p(yes) / (p(yes) + p(no)) from the MLM head at ``[CLS]`` (no masking, no swap)."""
+    """Match score of each pair: s = p(yes) / (p(yes) + p(no)) from the MLM head at ``[CLS]`` (no masking, no swap);
+    the pairs run shortest first."""
     device = next(model.parameters()).device
 
     def score(batch: PairTensors) -> torch.Tensor:
@@ -68,4 +69,4 @@ def yes_probability(model: BertForMaskedLM, pairs: PairTensors, batch_size: int 
         logits = model.cls(hidden)[:, [NO, YES]]
         return torch.softmax(logits.float(), -1)[:, 1]  # the full softmax's normaliser cancels
 
-    return batched_eval(model, score, pairs, batch_size=batch_size)
+    return batched_eval(model, score, pairs, batch_size=batch_size, lengths=pairs.lengths())

@@ -258,12 +258,16 @@ class Encoder:
     def embed(self, texts: Sequence[str], batch_size: int = 32, max_length: int | None = None) -> torch.Tensor:
         """Mean-pooled last-layer vectors of whole texts (tokenizer's own segmentation), L2-normalised.
 
-        Texts longer than ``max_length`` tokens (default: the model's maximum) are truncated.
+        Texts longer than ``max_length`` tokens (default: the model's maximum) are truncated. The texts run
+        shortest first (each batch is padded to its own longest), the vectors come back in the order of ``texts``.
         """
+        if not texts:
+            raise ValueError("no texts to embed")
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors = []
         for start in range(0, len(texts), batch_size):
             batch = self.tokenizer(
-                [self.normalize(t) for t in texts[start : start + batch_size]],
+                [self.normalize(texts[i]) for i in order[start : start + batch_size]],
                 padding=True,
                 truncation=True,
                 max_length=min(max_length or self.max_length, self.max_length),
@@ -275,5 +279,5 @@ class Encoder:
             last = self.base(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
             pooled = mean_pool(last, batch["attention_mask"])
             vectors.append(torch.nn.functional.normalize(pooled, dim=-1).cpu())
-        return torch.cat(vectors)
+        return torch.cat(vectors)[torch.argsort(torch.tensor(order))]
 

@@ -15,7 +15,7 @@ from torch import nn
 from ..artifacts import cached_run
 from ..data import load_reviews
 from ..models import load_encoder
-from ..text import MeanPoolClassifier, batches, encode_texts, prune_vocab
+from ..text import MeanPoolClassifier, batches, encode_texts, prune_vocab, token_counts
 from ..train import accuracy, cross_entropy_loss, train
 from .modules import Theseus
 from .schedules import Schedule, constant_then_one, train_theseus
@@ -64,21 +64,23 @@ def review_tensors(model: str, *, n_train: int, n_dev: int, n_test: int, max_len
     return encoder, tensors
 
 
-def fit(model: nn.Module, data: dict, *, steps: int, lr: float, batch_size: int, seed: int, eval_every: int,
-        desc: str, theseus_schedule: Schedule | None = None) -> dict:
+def fit(model: nn.Module, data: dict, *, pad_id: int, steps: int, lr: float, batch_size: int, seed: int,
+        eval_every: int, desc: str, theseus_schedule: Schedule | None = None) -> dict:
     """One training run (plain, or Theseus when ``theseus_schedule`` is given) on the review tensors, seeded
-    (dropout and batch order); dev accuracy every ``eval_every`` steps, test accuracy at the end.
+    (dropout and batch order); dev accuracy every ``eval_every`` steps, test accuracy at the end (the texts run
+    shortest first, ``pad_id`` marking padding).
     Returns ``{"history", "rates" (Theseus, else None), "test accuracy"}``."""
     torch.manual_seed(seed)
     loader = batches(data["x_train"], data["y_train"], batch_size=batch_size, seed=seed)
-    evaluate = lambda m: {"dev accuracy": accuracy(m, data["x_dev"], data["y_dev"], batch_size=64)}  # noqa: E731
+    lengths = {split: token_counts(data[f"x_{split}"], pad_id) for split in ("dev", "test")}  # shortest first
+    evaluate = lambda m: {"dev accuracy": accuracy(m, data["x_dev"], data["y_dev"], 64, lengths["dev"])}  # noqa: E731
     if theseus_schedule is None:
         history, rates = train(model, cross_entropy_loss, loader, steps=steps, lr=lr, evaluate=evaluate,
                                eval_every=eval_every, desc=desc), None
     else:
         history, rates = train_theseus(model, loader, steps=steps, schedule=theseus_schedule, lr=lr,
                                        evaluate=evaluate, eval_every=eval_every, desc=desc)
-    test_accuracy = accuracy(model, data["x_test"], data["y_test"], batch_size=64)
+    test_accuracy = accuracy(model, data["x_test"], data["y_test"], 64, lengths["test"])
     return {"history": history, "rates": rates, "test accuracy": test_accuracy}
 
 
@@ -89,7 +91,7 @@ def predecessor_run(task: ReviewTask, *, steps: int, lr: float, seed: int = 0) -
     encoder, data = task.load()
     torch.manual_seed(seed)
     classifier = MeanPoolClassifier(copy.deepcopy(encoder.base), 2, encoder.pad_id)
-    run = fit(classifier, data, steps=steps, lr=lr, batch_size=task.batch_size, seed=seed,
+    run = fit(classifier, data, pad_id=encoder.pad_id, steps=steps, lr=lr, batch_size=task.batch_size, seed=seed,
               eval_every=task.eval_every, desc="predecessor")
     return dict(run, state=classifier.state_dict())
 
@@ -109,7 +111,7 @@ def direct_run(task: ReviewTask, n: int, seed: int, *, steps: int, lr: float, ke
     encoder, data = task.load()
     torch.manual_seed(seed)
     student = MeanPoolClassifier(first_layers(encoder.base, n), 2, encoder.pad_id)
-    run = fit(student, data, steps=steps, lr=lr, batch_size=task.batch_size, seed=seed,
+    run = fit(student, data, pad_id=encoder.pad_id, steps=steps, lr=lr, batch_size=task.batch_size, seed=seed,
               eval_every=task.eval_every, desc=f"direct-{n}")
     return dict(run, state=student.state_dict() if keep_state else None)
 
@@ -121,10 +123,10 @@ def theseus_run(task: ReviewTask, n: int, seed: int, *, predecessor_steps: int, 
     """Theseus from the predecessor of :func:`predecessor_run` (``predecessor_steps`` at ``predecessor_lr``):
     ``replacing_steps`` at rate ``p``, then ``p = 1`` up to ``steps``, the successor trained at ``lr``; the
     extracted successor's state dict under ``"state"`` when ``keep_state``."""
-    _, data = task.load()
+    encoder, data = task.load()
     predecessor = trained_predecessor(task, steps=predecessor_steps, lr=predecessor_lr)
     theseus = Theseus(predecessor, n, p=p, seed=seed, replace_embeddings=replace_embeddings)
-    run = fit(theseus, data, steps=steps, lr=lr, batch_size=task.batch_size, seed=seed,
+    run = fit(theseus, data, pad_id=encoder.pad_id, steps=steps, lr=lr, batch_size=task.batch_size, seed=seed,
               eval_every=task.eval_every, desc=f"theseus-{n}",
               theseus_schedule=constant_then_one(p, replacing_steps + 1))
     return dict(run, state=extract_successor(theseus).state_dict() if keep_state else None)

@@ -10,7 +10,7 @@ from typing import Mapping, Sequence
 import torch
 
 from ..models import Encoder, load_encoder, load_masked_lm
-from ..text import MeanPoolClassifier, batches, encode_texts, prune_vocab
+from ..text import MeanPoolClassifier, batches, encode_texts, prune_vocab, token_counts
 from ..train import History, accuracy, cross_entropy_loss, train
 from .embeddings import add_words
 from .pretraining import continue_pretraining
@@ -37,8 +37,10 @@ def fine_tune_classifier(
     for ``steps`` steps; the history records the dev accuracy."""
     torch.manual_seed(seed)
     classifier = MeanPoolClassifier(base, int(train_labels.max()) + 1, pad_id)
+    dev_lengths = token_counts(dev_ids, pad_id)
+    evaluate = lambda m: {"dev accuracy": accuracy(m, dev_ids, dev_labels, 64, dev_lengths)}  # noqa: E731
     return train(classifier, cross_entropy_loss, batches(train_ids, train_labels, batch_size=batch_size, seed=seed),
-                 steps=steps, lr=lr, evaluate=lambda m: {"dev accuracy": accuracy(m, dev_ids, dev_labels)},
+                 steps=steps, lr=lr, evaluate=evaluate,
                  eval_every=eval_every, progress=progress, desc="fine-tune")
 
 
