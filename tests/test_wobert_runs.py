@@ -35,7 +35,7 @@ def profile_settings(run) -> dict[str, dict]:
            "batch": run.mlm_batch, "max_length": run.mlm_max_length, "lr": run.mlm_lr,
            "eval_every": run.mlm_eval_every, "seed": run.seeds[0]}
     ft = {"mlm": mlm, "steps": run.ft_steps, "batch": run.ft_batch, "max_length": run.ft_max_length,
-          "lr": run.ft_lr, "eval_every": run.ft_eval_every, "seeds": run.seeds}
+          "lr": run.ft_lr, "eval_every": run.ft_eval_every, "seeds": run.seeds, "word_models": list(wobert.WORD_MODELS)}
     return {"wobert-speed": speed, "wobert-mlm": mlm, "wobert-sentiment": ft}
 
 
@@ -74,8 +74,15 @@ def test_runs_on_a_tiny_model_are_cached_and_check_their_words(tmp_path, monkeyp
     mlm = wobert.mlm_run(wobert.MLMConfig.from_run(run), words)
     assert set(mlm["histories"]) == {"mean", "random"} and mlm["histories"]["mean"].eval_steps == [0, 1, 2]
     sentiment = wobert.sentiment_run(wobert.SentimentConfig.from_run(run), words)
-    assert list(sentiment) == ["characters", *wobert.WORD_MODELS]
-    assert all(len(h) == 1 and h[0].eval_steps[-1] == 2 for h in sentiment.values())
+    assert list(sentiment.histories) == list(sentiment.predictions) == ["characters", *wobert.WORD_MODELS]
+    assert all(len(h) == 1 and h[0].eval_steps[-1] == 2 for h in sentiment.histories.values())
+    for name, histories in sentiment.histories.items():  # the predictions are the last evaluation's answers
+        assert sentiment.predictions[name].shape == (1, 16)
+        assert sentiment.correct(name).mean().item() == pytest.approx(histories[0].metric("dev accuracy")[-1])
+    difference, low, high = sentiment.difference(wobert.RECORD_WORD_MODEL)
+    assert low <= difference <= high
+    assert difference == pytest.approx(float(sentiment.correct(wobert.RECORD_WORD_MODEL).mean()
+                                             - sentiment.correct("characters").mean()))
     assert len(list(tmp_path.glob("runs/wobert-*.pt"))) == 2
 
     encoder = tiny_bert()
@@ -144,31 +151,62 @@ def test_speed_facts_follow_the_measurements():
                                          "256 and 512 characters")
 
 
+def _sentiment_runs(correct: dict[str, int], n: int = 300, seeds: int = 1) -> "wobert.SentimentRuns":
+    """Runs whose model ``name`` answers the first ``correct[name]`` of ``n`` reviews right, on every seed."""
+    labels = torch.ones(n, dtype=torch.long)
+    predictions = {name: (torch.arange(n) < k).long().repeat(seeds, 1) for name, k in correct.items()}
+    histories = {name: [history({"dev accuracy": [0.5, 0.6, k / n]}, [0, 20, 40])] * seeds
+                 for name, k in correct.items()}
+    return wobert.SentimentRuns(histories, predictions, labels)
+
+
 def test_sentiment_facts_and_tables():
-    runs = {name: [history({"dev accuracy": curve}, [0, 20, 40])] for name, curve in {
-        "characters": [0.5, 0.7, 0.77], "words, mean init": [0.5, 0.75, 0.79],
-        "words, random init": [0.5, 0.6, 0.75], "words, mean init + MLM": [0.5, 0.8, 0.81]}.items()}
+    runs = _sentiment_runs({"characters": 231, "words, mean init": 237, "words, random init": 225,
+                            "words, mean init + MLM": 243})
     config = wobert.SentimentConfig(mlm=wobert.MLMConfig("m", 1, True, 1, 1, 1, 300, 1, 1, 1, 1e-4, 1, 0),
                                     steps=40, batch=16, max_length=64, lr=5e-5, eval_every=20, seeds=(0,))
     final = wobert.final_accuracies(runs)
     assert final["characters"] == (0.77, 0.0)
-    facts = wobert.sentiment_facts(runs, final, config)
+    facts = wobert.sentiment_facts(runs, config)
     assert facts["acc-spread"] == pytest.approx(0.06) and facts["acc-swing"] == pytest.approx(0.15)
     assert facts["acc-se"] == pytest.approx((0.78 * 0.22 / 300) ** 0.5)
-    assert facts["acc-compared"].startswith("within two standard errors") and facts["acc-level"] == "level with"
+    # the word model answers the same reviews right plus 12 more: +0.04, every resample of reviews positive
+    assert facts["acc-diff"] == pytest.approx(0.04) and 0 < facts["acc-low"] < 0.04 < facts["acc-high"]
+    assert facts["acc-verdict"] == "contradicted"  # the interval (about +0.018 to +0.062) lies beyond +1 point
     assert facts["gains-vs-budget"] == "smaller than" and (facts["dev"], facts["seeds"]) == (300, 1)
     rows = wobert.accuracy_rows(final, steps=40, seeds=1)
     assert rows[0] == {"model": "characters", "dev accuracy after 40 steps": 0.77, "seeds": 1}
 
+    same = _sentiment_runs({"characters": 2400, "words, mean init + MLM": 2400}, n=3000, seeds=3)
+    record = {"seeds": [0, 1, 2], "config": {"steps": 80}, "numbers": {
+        "accuracies": {"characters": [0.8] * 3, "words, mean init + MLM": [0.8] * 3}, "n_dev": 3000,
+        "difference": dict(zip(("difference", "low", "high"), same.difference(wobert.RECORD_WORD_MODEL)))}}
     claims = wobert.claims(layout_size=33808, vocab_size=1000, model="m", pooled={"People's Daily": 1.36,
-                           "reviews": 1.33}, speed=speed_rows([1.1, 1.2], lengths=(64, 128)), final=final,
-                           device="cpu")
+                           "reviews": 1.33}, speed=speed_rows([1.1, 1.2], lengths=(64, 128)), sentiment=runs,
+                           device="cpu", record=record)
     assert claims[0]["ours"] == "33,808 (bert-base-chinese layout); 1,000 (m)"
     assert [c["article"] for c in claims[3:5]] == ["(not reported)", "1.16x (GPU)"]
     assert claims[-1]["article"] == "IFLYTEK 60.31 -> 61.15, TNEWS 56.94 -> 57.05"
-    assert claims[-1]["ours"] == "reviews 0.770 -> 0.810 (after MLM), 0.790 (no MLM)"
+    assert claims[-2]["ours"].startswith("+0.040 [") and "(1 seed(s), 300 dev reviews)" in claims[-2]["claim"]
+    # identical answers: a zero difference with a zero-width interval, inside ±1 point
+    assert claims[-1]["ours"] == "+0.000 [+0.000, +0.000], holds" and "recorded: 3 seeds, 3,000" in claims[-1]["claim"]
+    facts = wobert.record_facts(record)
+    assert (facts["record-verdict"], facts["record-seeds"], facts["record-dev"]) == ("holds", 3, 3000)
     setting = wobert.claims_setting(config, profile="book", device="cpu")
     assert setting.endswith("40 steps; device cpu; seeds [0]") and "300 dev reviews" in setting
+
+
+def test_the_record_config_is_the_chapter_config_at_record_scale():
+    book = wobert.SentimentConfig(mlm=wobert.MLMConfig("m", 1, True, 1, 1, 1, 300, 1, 1, 1, 1e-4, 1, 0),
+                                  steps=40, batch=16, max_length=64, lr=5e-5, eval_every=20, seeds=(0,))
+    config = wobert.record_config(book)
+    assert config.mlm.n_dev_reviews == len(data.load_reviews("dev")) and config.seeds == wobert.RECORD_SEEDS
+    assert config.word_models == (wobert.RECORD_WORD_MODEL,) and config.eval_every == config.steps == 40
+    plain = wobert.recorded(config)
+    assert json.loads(json.dumps(plain)) == plain and plain["seeds"] == list(wobert.RECORD_SEEDS)
+    with pytest.raises(ValueError, match="unknown word models"):
+        wobert.SentimentConfig(mlm=book.mlm, steps=1, batch=1, max_length=8, lr=1e-4, eval_every=1, seeds=(0,),
+                               word_models=("words",))
 
 
 def test_mlm_rows_take_the_first_and_last_evaluation():

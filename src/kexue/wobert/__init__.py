@@ -23,6 +23,7 @@ ids, ``max_length``, ``name``), so ``kexue.text.encode_texts(tokenizer, texts)``
 """
 
 from .article import (
+    ACCURACY_MARGIN,
     ARTICLE_ACCURACY,
     ARTICLE_NER_DROP,
     ARTICLE_ROUGE_GAIN,
@@ -32,17 +33,22 @@ from .article import (
     article_gains,
 )
 from .embeddings import add_words, extend_embeddings
-from .experiments import fine_tune_classifier, mlm_comparison, sentiment_comparison, word_model
-from .facts import article_facts, length_facts, mlm_facts, sentiment_facts, speed_facts, vocabulary_facts
+from .experiments import SentimentRuns, fine_tune_classifier, mlm_comparison, sentiment_comparison, word_model
+from .facts import (article_facts, length_facts, mlm_facts, record_facts, sentiment_facts, speed_facts,
+                    vocabulary_facts)
 from .measure import compare_tokens, length_ratios, pooled_ratio, speed_ratios, text_windows
 from .pretraining import continue_pretraining, fixed_masks, masked_logits, mlm_loss_fn, mlm_metrics
 from .runs import (
+    RECORD_SEEDS,
+    RECORD_WORD_MODEL,
     WORD_MODELS,
     MLMConfig,
     SentimentConfig,
     SpeedConfig,
     keep_texts,
     mlm_run,
+    record_config,
+    recorded,
     sentiment_run,
     speed_run,
 )
@@ -51,6 +57,13 @@ from .tokenizer import WordTokenizer
 from .vocabulary import WordSelection, char_vocabulary, select_words, word_char_ids
 
 __all__ = [
+    "ACCURACY_MARGIN",
+    "RECORD_SEEDS",
+    "RECORD_WORD_MODEL",
+    "SentimentRuns",
+    "record_config",
+    "record_facts",
+    "recorded",
     "ARTICLE_ACCURACY",
     "ARTICLE_NER_DROP",
     "ARTICLE_ROUGE_GAIN",

@@ -5,13 +5,15 @@ character and word models on review sentiment at the same budget.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Mapping, Sequence
 
 import torch
 
 from ..models import Encoder, load_encoder, load_masked_lm
 from ..text import MeanPoolClassifier, batches, encode_texts, prune_vocab, token_counts
-from ..train import History, accuracy, cross_entropy_loss, train
+from ..report import paired_bootstrap
+from ..train import History, batched_eval, cross_entropy_loss, train
 from .embeddings import add_words
 from .pretraining import continue_pretraining
 from .tokenizer import WordTokenizer
@@ -32,16 +34,23 @@ def fine_tune_classifier(
     eval_every: int | None = None,
     seed: int = 0,
     progress: bool = True,
-) -> History:
+) -> tuple[History, torch.Tensor]:
     """Fine-tune ``base`` (a bare encoder) with a mean-pooling linear head (:class:`kexue.text.MeanPoolClassifier`)
-    for ``steps`` steps; the history records the dev accuracy."""
+    for ``steps`` steps. Returns the history (dev accuracy at each evaluation) and the trained model's predicted
+    label for every dev text (the last evaluation's, so the per-review answers cost no extra pass)."""
     torch.manual_seed(seed)
     classifier = MeanPoolClassifier(base, int(train_labels.max()) + 1, pad_id)
     dev_lengths = token_counts(dev_ids, pad_id)
-    evaluate = lambda m: {"dev accuracy": accuracy(m, dev_ids, dev_labels, 64, dev_lengths)}  # noqa: E731
-    return train(classifier, cross_entropy_loss, batches(train_ids, train_labels, batch_size=batch_size, seed=seed),
-                 steps=steps, lr=lr, evaluate=evaluate,
-                 eval_every=eval_every, progress=progress, desc="fine-tune")
+    last: dict[str, torch.Tensor] = {}
+
+    def evaluate(model: torch.nn.Module) -> dict[str, float]:
+        last["predictions"] = batched_eval(model, lambda x: model(x).argmax(-1), dev_ids, lengths=dev_lengths)
+        return {"dev accuracy": (last["predictions"] == dev_labels).float().mean().item()}
+
+    history = train(classifier, cross_entropy_loss,
+                    batches(train_ids, train_labels, batch_size=batch_size, seed=seed), steps=steps, lr=lr,
+                    evaluate=evaluate, eval_every=eval_every, progress=progress, desc="fine-tune")
+    return history, last["predictions"]
 
 
 def word_model(name: str, words: Sequence[str], keep_texts: Sequence[str], *, init: str = "mean", prune: bool = True,
@@ -78,13 +87,32 @@ def mlm_comparison(name: str, words: Sequence[str], train_texts: Sequence[str], 
     return {"histories": histories, "state": state}
 
 
+@dataclass
+class SentimentRuns:
+    """The sentiment comparison: per model, one history per seed (``histories``) and the trained models' dev
+    predictions, shape (seeds, dev reviews) (``predictions``); ``labels`` the dev labels."""
+
+    histories: dict[str, list[History]]
+    predictions: dict[str, torch.Tensor]
+    labels: torch.Tensor
+
+    def correct(self, name: str) -> torch.Tensor:
+        """1.0 where model ``name`` (seed by seed) answered a dev review right, else 0.0: (seeds, reviews)."""
+        return (self.predictions[name] == self.labels).double()
+
+    def difference(self, name: str, baseline: str = "characters") -> tuple[float, float, float]:
+        """(acc(name) − acc(baseline), low, high): the dev-accuracy difference and its 95% paired-bootstrap
+        interval over seeds and reviews (:func:`kexue.report.paired_bootstrap`)."""
+        return paired_bootstrap(self.correct(name).numpy(), self.correct(baseline).numpy())
+
+
 def sentiment_comparison(name: str, words: Sequence[str], keep_texts: Sequence[str],
                          train: Sequence[tuple[str, int]], dev: Sequence[tuple[str, int]], *,
                          word_models: Mapping[str, tuple[str, dict | None]], steps: int, batch_size: int = 32,
                          lr: float = 5e-5, max_length: int = 64, eval_every: int | None = None, prune: bool = True,
-                         seeds: Sequence[int] = (0,), device: str | None = None) -> dict[str, list[History]]:
+                         seeds: Sequence[int] = (0,), device: str | None = None) -> SentimentRuns:
     """Fine-tune the character model ``name`` and word models on the same reviews, with the same steps, batch size,
-    learning rate and maximum length in tokens; one history per seed and model.
+    learning rate and maximum length in tokens; one history and one row of dev predictions per seed and model.
 
     ``word_models`` maps a label to ``(init, state)``: the word model of :func:`word_model` with that
     initialisation of the new rows, then the state dict ``state`` loaded over it when it is not None (e.g. the
@@ -92,7 +120,16 @@ def sentiment_comparison(name: str, words: Sequence[str], keep_texts: Sequence[s
     """
     texts, y = [t for t, _ in train], torch.tensor([label for _, label in train])
     dev_texts, dev_y = [t for t, _ in dev], torch.tensor([label for _, label in dev])
-    out: dict[str, list[History]] = {"characters": []}
+    histories: dict[str, list[History]] = {"characters": []}
+    predictions: dict[str, list[torch.Tensor]] = {"characters": []}
+
+    def fine_tune(label: str, base: torch.nn.Module, pad_id: int, x: torch.Tensor, x_dev: torch.Tensor,
+                  seed: int) -> None:
+        history, predicted = fine_tune_classifier(base, pad_id, x, y, x_dev, dev_y, steps=steps,
+                                                  batch_size=batch_size, lr=lr, eval_every=eval_every, seed=seed)
+        histories.setdefault(label, []).append(history)
+        predictions.setdefault(label, []).append(predicted)
+
     for seed in seeds:
         encoder = load_encoder(name)
         x, x_dev = encode_texts(encoder, texts, max_length), encode_texts(encoder, dev_texts, max_length)
@@ -100,8 +137,7 @@ def sentiment_comparison(name: str, words: Sequence[str], keep_texts: Sequence[s
             x, x_dev = prune_vocab(encoder, x, x_dev)
         if device is not None:
             encoder.to(device)
-        out["characters"].append(fine_tune_classifier(encoder.base, encoder.pad_id, x, y, x_dev, dev_y, steps=steps,
-                                                      batch_size=batch_size, lr=lr, eval_every=eval_every, seed=seed))
+        fine_tune("characters", encoder.base, encoder.pad_id, x, x_dev, seed)
         for label, (init, state) in word_models.items():
             encoder, tokenizer = word_model(name, words, keep_texts, init=init, prune=prune)
             if state is not None:
@@ -109,7 +145,5 @@ def sentiment_comparison(name: str, words: Sequence[str], keep_texts: Sequence[s
             if device is not None:
                 encoder.to(device)
             x, x_dev = encode_texts(tokenizer, texts, max_length), encode_texts(tokenizer, dev_texts, max_length)
-            out.setdefault(label, []).append(fine_tune_classifier(
-                encoder.base, tokenizer.pad_id, x, y, x_dev, dev_y, steps=steps, batch_size=batch_size, lr=lr,
-                eval_every=eval_every, seed=seed))
-    return out
+            fine_tune(label, encoder.base, tokenizer.pad_id, x, x_dev, seed)
+    return SentimentRuns(histories, {k: torch.stack(v) for k, v in predictions.items()}, dev_y)

@@ -11,10 +11,13 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..report import verdict
 from ..train import History
-from .article import (ARTICLE_NER_DROP, ARTICLE_ROUGE_GAIN, ARTICLE_SPEEDUP, ARTICLE_VOCAB_SIZE, ARTICLE_WORDS,
-                      article_gains)
-from .runs import SentimentConfig, SpeedConfig
+from .article import (ACCURACY_MARGIN, ARTICLE_NER_DROP, ARTICLE_ROUGE_GAIN, ARTICLE_SPEEDUP, ARTICLE_VOCAB_SIZE,
+                      ARTICLE_WORDS, article_gains)
+from .experiments import SentimentRuns
+from .runs import RECORD_WORD_MODEL, SentimentConfig, SpeedConfig
+from .summary import final_accuracies
 from .vocabulary import char_vocabulary
 
 
@@ -131,31 +134,37 @@ def _largest_swing(histories: Sequence[History], metric: str) -> float:
     return float(max(swings)) if swings else 0.0
 
 
-def sentiment_facts(runs: Mapping[str, Sequence[History]], final: Mapping[str, tuple[float, float]],
-                    config: SentimentConfig, metric: str = "dev accuracy") -> dict[str, Any]:
+def sentiment_facts(runs: SentimentRuns, config: SentimentConfig, metric: str = "dev accuracy") -> dict[str, Any]:
     """Final accuracies, their spread, the smallest over models of the largest jump between two consecutive
     evaluations, the binomial standard error sqrt(p(1-p)/n) of an accuracy on the n dev reviews, and the
-    word-after-MLM minus character difference against two standard errors of a difference,
-    2 sqrt(p1(1-p1)/n + p2(1-p2)/n) (as if independent; sharing the dev reviews makes it conservative)."""
+    word-after-MLM minus character difference with its 95% paired-bootstrap interval over the seeds and reviews
+    (:meth:`SentimentRuns.difference`), judged as an equivalence claim within ±:data:`ACCURACY_MARGIN`."""
     n = config.mlm.n_dev_reviews
-    acc = {name: value[0] for name, value in final.items()}
+    acc = {name: value[0] for name, value in final_accuracies(runs).items()}
     p = float(np.mean(list(acc.values())))
-    char, word = acc["characters"], acc["words, mean init + MLM"]
-    two_se = 2 * math.sqrt(char * (1 - char) / n + word * (1 - word) / n)
-    diff = word - char
-    if diff > two_se:
-        compared = "more than two standard errors better"
-    elif diff < -two_se:
-        compared = "more than two standard errors worse"
-    else:
-        compared = "within two standard errors, neither better nor worse at this budget"
-    level = {"more than two standard errors better": "above",
-             "more than two standard errors worse": "below"}.get(compared, "level with")
-    return {"acc-char": char, "acc-mean": acc["words, mean init"], "acc-random": acc["words, random init"],
-            "acc-mlm": word, "acc-spread": max(acc.values()) - min(acc.values()),
-            "acc-swing": min(_largest_swing(h, metric) for h in runs.values()),
-            "acc-se": math.sqrt(p * (1 - p) / n), "acc-diff": diff, "acc-two-se": two_se,
-            "acc-two-se-points": 100 * two_se, "acc-compared": compared, "acc-level": level,
-            "gains-vs-budget": _than(max(article_gains().values()), 100 * two_se, "larger than", "smaller than",
+    diff, low, high = runs.difference(RECORD_WORD_MODEL)
+    half = 100 * (high - low) / 2
+    return {"acc-char": acc["characters"], "acc-mean": acc["words, mean init"],
+            "acc-random": acc["words, random init"], "acc-mlm": acc[RECORD_WORD_MODEL],
+            "acc-spread": max(acc.values()) - min(acc.values()),
+            "acc-swing": min(_largest_swing(h, metric) for h in runs.histories.values()),
+            "acc-se": math.sqrt(p * (1 - p) / n), "acc-diff": diff, "acc-low": low, "acc-high": high,
+            "acc-half-width-points": half, "acc-verdict": verdict(low, high, margin=ACCURACY_MARGIN),
+            "acc-margin-points": 100 * ACCURACY_MARGIN,
+            "gains-vs-budget": _than(max(article_gains().values()), half, "larger than", "smaller than",
                                      "as large as"),
             "dev": n, "ft-steps": config.steps, "ft-batch": config.batch, "seeds": len(config.seeds)}
+
+
+def record_facts(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The recorded run's comparison (``results/wobert.json``, :mod:`kexue.records`) for the prose: accuracies,
+    the difference with its interval and verdict, seeds and dev reviews (keys ``record-...``)."""
+    numbers = record["numbers"]
+    test = numbers["difference"]
+    return {"record-char": float(np.mean(numbers["accuracies"]["characters"])),
+            "record-word": float(np.mean(numbers["accuracies"][RECORD_WORD_MODEL])),
+            "record-diff": test["difference"], "record-low": test["low"], "record-high": test["high"],
+            "record-half-width-points": 100 * (test["high"] - test["low"]) / 2,
+            "record-verdict": verdict(test["low"], test["high"], margin=ACCURACY_MARGIN),
+            "record-seeds": len(record["seeds"]), "record-dev": numbers["n_dev"],
+            "record-steps": record["config"]["steps"]}

@@ -8,13 +8,13 @@ sliced by the config's counts, so the key also says which texts a run saw.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Sequence
 
 from ..artifacts import cached_run
 from ..data import load_peoples_daily, load_reviews
 from ..train import History
-from .experiments import mlm_comparison, sentiment_comparison
+from .experiments import SentimentRuns, mlm_comparison, sentiment_comparison
 from .measure import speed_ratios
 from .tokenizer import WordTokenizer
 
@@ -114,9 +114,9 @@ def mlm_run(config: MLMConfig, words: Sequence[str], *, device: str | None = Non
 
 @dataclass(frozen=True)
 class SentimentConfig:
-    """Fine-tuning of :func:`sentiment_run`: the character model and the :data:`WORD_MODELS` (one of them
-    starting from the state the run ``mlm`` left), on ``mlm.n_train_reviews`` training and
-    ``mlm.n_dev_reviews`` dev reviews."""
+    """Fine-tuning of :func:`sentiment_run`: the character model and the ``word_models`` (labels of
+    :data:`WORD_MODELS`, one of them starting from the state the run ``mlm`` left), on ``mlm.n_train_reviews``
+    training and ``mlm.n_dev_reviews`` dev reviews."""
 
     mlm: MLMConfig
     steps: int
@@ -125,6 +125,12 @@ class SentimentConfig:
     lr: float
     eval_every: int | None
     seeds: tuple[int, ...]
+    word_models: tuple[str, ...] = tuple(WORD_MODELS)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.word_models) - set(WORD_MODELS)
+        if unknown:
+            raise ValueError(f"unknown word models {sorted(unknown)}: choose from {list(WORD_MODELS)}")
 
     @classmethod
     def from_run(cls, run: Any) -> "SentimentConfig":
@@ -133,19 +139,43 @@ class SentimentConfig:
                    seeds=tuple(run.seeds))
 
 
-@cached_run("wobert-sentiment", ignore=("words", "device"))
-def sentiment_run(config: SentimentConfig, words: Sequence[str], *,
-                  device: str | None = None) -> dict[str, list[History]]:
-    """:func:`sentiment_comparison` of the character model and the :data:`WORD_MODELS`, cached as
-    ``"wobert-sentiment"``: one history per seed and model. The MLM state comes from :func:`mlm_run` with
-    ``config.mlm`` (a cache hit when the chapter ran it before)."""
+@cached_run("wobert-sentiment", version=2, ignore=("words", "device"))
+def sentiment_run(config: SentimentConfig, words: Sequence[str], *, device: str | None = None) -> SentimentRuns:
+    """:func:`sentiment_comparison` of the character model and the ``config.word_models``, cached as
+    ``"wobert-sentiment"``: one history and the dev predictions per seed and model. The MLM state comes from
+    :func:`mlm_run` with ``config.mlm`` (a cache hit when the chapter ran it before)."""
     _check_words(words, config.mlm.words)
     mlm = config.mlm
     state = mlm_run(mlm, words, device=device)["state"]
-    word_models = {label: (init, state if trained else None) for label, (init, trained) in WORD_MODELS.items()}
+    word_models = {label: (WORD_MODELS[label][0], state if WORD_MODELS[label][1] else None)
+                   for label in config.word_models}
     return sentiment_comparison(
         mlm.model, words, keep_texts(mlm), load_reviews("train")[: mlm.n_train_reviews],
         load_reviews("dev")[: mlm.n_dev_reviews],
         word_models=word_models, steps=config.steps, batch_size=config.batch, lr=config.lr,
         max_length=config.max_length, eval_every=config.eval_every, prune=mlm.prune, seeds=config.seeds,
         device=device)
+
+
+#: the recorded run's seeds (``benchmarks/wobert_seeds.py``, ``results/wobert.json``)
+RECORD_SEEDS = (0, 1, 2, 3, 4)
+#: the model the recorded run compares with the character model: the article's recipe
+RECORD_WORD_MODEL = "words, mean init + MLM"
+
+
+def record_config(config: SentimentConfig) -> SentimentConfig:
+    """The recorded run of the chapter's ``config``: the same sizes and steps, every dev review, the seeds
+    :data:`RECORD_SEEDS`, one evaluation at the end, and only the two models its claim compares."""
+    return replace(config, mlm=replace(config.mlm, n_dev_reviews=len(load_reviews("dev"))), eval_every=config.steps,
+                   seeds=RECORD_SEEDS, word_models=(RECORD_WORD_MODEL,))
+
+
+def recorded(config: SentimentConfig) -> dict[str, Any]:
+    """``config`` as the plain dict a record stores (:mod:`kexue.records`): tuples as lists, as JSON reads them."""
+    return _plain(asdict(config))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
