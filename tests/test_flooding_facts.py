@@ -107,6 +107,8 @@ def test_sweep_facts_read_right_for_the_numbers():
     assert facts["descent-level"] == "b = 0.3" and facts["descent-drop"] == pytest.approx(0.1)
     assert facts["descent-context"].startswith("after a rise of 0.200")
     assert facts["descent-vs-swing"] == "as large as"  # last step 1.2 -> 1.1: swing 0.1
+    assert facts["descent-test"] == "+0.100 [+0.100, +0.100], holds"  # b = 0 never falls from its peak
+    assert facts["lowest-loss-test"] == "+1.050 [+1.050, +1.050], holds"  # 2.0 at b = 0, 0.95 at b = 0.8
     assert facts["paper-b-low"] == pytest.approx(0.01) and facts["paper-b-high"] == pytest.approx(0.10)
     assert all(isinstance(v, (float, str)) for v in facts.values())
     with pytest.raises(ValueError, match="b = 0"):
@@ -150,13 +152,24 @@ def test_claims_rows_and_setting():
     rows = F.summarize(sweep, last=1, baseline=0.0, name="b")
     b_free_rows = F.summarize(b_free, last=1, baseline="sgd", name="method")
     fit = {"update": 2.0, "abs_gap": 3.0, "rel_gap": 1.0}
-    claims = F.claims(rows, b_free_rows, {F.GELU_EQUAL: fit, F.RELU_EQUAL: {**fit, "abs_gap": 1.5}})
+    claims = F.claims(sweep, b_free, {F.GELU_EQUAL: fit, F.RELU_EQUAL: {**fit, "abs_gap": 1.5}}, last=1)
     assert [set(c) for c in claims] == [{"claim", "article", "ours"}] * 7
     assert claims[0]["ours"] == "b = 0: final training loss 0.0010 ± 0.0000"
     assert claims[1]["ours"] == "b = 0.3: 0.300 ± 0.000; b = 0.8: 0.800 ± 0.000"
+    # test loss, b = 0 minus b: 2.0 - 1.1 and 2.0 - 0.95 on both seeds: no spread, a point interval above zero
+    assert claims[2]["ours"] == "b = 0.3: +0.900 [+0.900, +0.900], holds; b = 0.8: +1.050 [+1.050, +1.050], holds"
     assert claims[4]["article"] == "modest gains; b chosen from {0.00, 0.01, …, 0.10} on validation data"
-    assert claims[4]["ours"].startswith("best b = 0.3: 0.030 ± 0.000 over b = 0")
+    # test accuracy, b minus b = 0: +0.03 and +0.02 on both seeds
+    assert claims[4]["ours"] == "b = 0.3: +0.030 [+0.030, +0.030], holds; b = 0.8: +0.020 [+0.020, +0.020], holds"
     assert claims[5]["ours"] == "GELU MLP: gap ∝ ε^3.00, update ∝ ε^2.00; ReLU MLP: gap ∝ ε^1.50"
+    # curve gaps: to SGD (0 + 0.02 + 0.05) / 3, to the penalty (0 + 0.01 + 0.01) / 3, so closer to the penalty
+    assert claims[6]["ours"] == "+0.017 [+0.017, +0.017], holds"
+    one_seed = {key: curves for key, curves in sweep.items() if key[1] == 0}
+    assert F.claims(one_seed, b_free, {F.GELU_EQUAL: fit, F.RELU_EQUAL: fit}, last=1)[4]["ours"].endswith(
+        "[-inf, +inf], undetermined at this budget")
+    diffs = F.seed_differences(sweep, 0.3, 0.0, lambda c: c["test_acc"][-1])
+    assert diffs == pytest.approx([0.03, 0.03])
+    assert F.tested_difference([0.01, 0.03, -0.01]).endswith("undetermined at this budget")
     assert F.best_level(rows) == 0.3
     with pytest.raises(ValueError, match="no flood level"):
         F.best_level(rows[:1])

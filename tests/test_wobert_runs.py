@@ -190,6 +190,8 @@ def test_sentiment_facts_and_tables():
     assert claims[-2]["ours"].startswith("+0.040 [") and "(1 seed(s), 300 dev reviews)" in claims[-2]["claim"]
     # identical answers: a zero difference with a zero-width interval, inside ±1 point
     assert claims[-1]["ours"] == "+0.000 [+0.000, +0.000], holds" and "recorded: 3 seeds, 3,000" in claims[-1]["claim"]
+    assert wobert.record_rows(record)[1] == {"model": "words, mean init + MLM",
+                                             "dev accuracy per seed": "0.800, 0.800, 0.800", "mean": 0.8}
     facts = wobert.record_facts(record)
     assert (facts["record-verdict"], facts["record-seeds"], facts["record-dev"]) == ("holds", 3, 3000)
     setting = wobert.claims_setting(config, profile="book", device="cpu")

@@ -30,7 +30,8 @@ def _text_ids(encoder: Encoder, text: str) -> list[int]:
     return encoder.unit_ids(text)
 
 
-def _pad(rows: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
+def pad_rows(rows: Sequence[Sequence[int]], pad_id: int) -> torch.Tensor:
+    """Rows of ids of different lengths as one tensor, each row filled up with ``pad_id`` to the longest."""
     out = torch.full((len(rows), max(map(len, rows))), pad_id, dtype=torch.long)
     for i, row in enumerate(rows):
         out[i, : len(row)] = torch.tensor(row, dtype=torch.long)
@@ -60,7 +61,7 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], max_length: int = 64) -
     rows = [[encoder.cls_id, *_text_ids(encoder, t)[: max_length - 2], encoder.sep_id] for t in texts]
     if not rows:
         raise ValueError("no texts to encode")
-    return _pad(rows, encoder.pad_id)
+    return pad_rows(rows, encoder.pad_id)
 
 
 def truncate_pair(a: Sequence[int], b: Sequence[int], budget: int) -> tuple[list[int], list[int]]:
@@ -92,7 +93,7 @@ def encode_pairs(encoder: Encoder, pairs: Sequence[tuple[str, str]], max_length:
         rows.append([encoder.cls_id, *a, encoder.sep_id, *b, encoder.sep_id])
     if not rows:
         raise ValueError("no pairs to encode")
-    return _pad(rows, encoder.pad_id)
+    return pad_rows(rows, encoder.pad_id)
 
 
 def take_embedding_rows(model: torch.nn.Module, rows: torch.Tensor) -> None:

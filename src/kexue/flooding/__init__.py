@@ -17,7 +17,7 @@ eps1 - eps2 on L + eps1 eps2 / (2 (eps1 - eps2)) ||grad L||^2, a version that ne
 - :mod:`.facts`: the numbers and verdict words the chapter's sentences show.
 """
 
-from .claims import ARTICLE, B_GRID, best_level, claims, claims_setting
+from .claims import ARTICLE, B_GRID, best_level, claims, claims_setting, seed_differences, tested_difference
 from .data import add_label_noise, flipped_fraction, label_noise_entropy, noisy_fashion_mnist, stratified_subset
 from .descent_ascent import DescentAscent, equivalent_penalty, gradient_norm_penalty, repeat_batches
 from .expansion import (
@@ -68,6 +68,8 @@ __all__ = [
     "best_level",
     "claims",
     "claims_setting",
+    "seed_differences",
+    "tested_difference",
     "descent_ascent_update",
     "epoch_swing",
     "equivalent_penalty",

@@ -11,9 +11,9 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..report import mean_interval, verdict
-from .claims import B_GRID, best_level
+from .claims import B_GRID, best_level, seed_differences, tested_difference
 from .expansion import GELU_DOUBLE, GELU_EQUAL, RELU_EQUAL
-from .summary import Results, largest_jump, paired_differences, rise_to_peak
+from .summary import Results, final_value, largest_jump, paired_differences, rise_to_peak, second_descent
 
 
 def _word(value: float, reference: float, below: str, above: str, same: str) -> str:
@@ -116,6 +116,9 @@ def sweep_facts(sweep: Results, rows: Sequence[dict[str, Any]], *, noise: float,
                             "fall is the ordinary first descent, not a second one"),
         "descent-swing": swing,
         "descent-vs-swing": _word(drop, swing, "smaller than", "larger than", "as large as"),
+        "descent-test": tested_difference(seed_differences(sweep, descent, 0.0, lambda c: second_descent(c, last))),
+        "lowest-loss-test": tested_difference([-d for d in seed_differences(
+            sweep, lowest, 0.0, lambda c: final_value(c, "test_loss", last))]),
         "plain-descent-drop": mean("test loss drop after peak", 0.0),
     }
 

@@ -22,10 +22,13 @@ successor is trained, on the task loss alone. At inference only the successor ru
   :func:`theseus_run`), :func:`compression_experiment` over them and :func:`trained_models`;
 - :mod:`.claims`: the article's numbers (``ARTICLE``), the accuracy/speed rows and the claims table;
 - :mod:`.checks`: the wrapper's properties checked on a trained predecessor;
+- :mod:`.depth`: whether a task leaves room for compression (the whole encoder against its first layers, on
+  People's Daily tagging, :func:`depth_gap`);
 - :mod:`.facts`: the numbers and verdict words the chapter's sentences show.
 """
 
 from .checks import WrapperChecks, check_wrapper
+from .depth import TaggingTask, depth_gap, depth_run, gap_rows, tagging_tensors
 from .claims import ARTICLE, PAPER, SU_IFLYTEK, claims, claims_setting, depths, mean_accuracies, summary
 from .experiment import (
     PREDECESSOR_VERSION,
@@ -45,7 +48,8 @@ from .schedules import Schedule, constant_rate, constant_then_one, linear_curric
 from .successor import extract_successor, first_layers, keep_layers
 
 __all__ = [
-    "ARTICLE", "PAPER", "PREDECESSOR_VERSION", "ReviewTask", "SU_IFLYTEK", "Schedule", "Theseus", "WrapperChecks",
+    "ARTICLE", "PAPER", "PREDECESSOR_VERSION", "ReviewTask", "SU_IFLYTEK", "Schedule", "TaggingTask", "Theseus",
+    "WrapperChecks", "depth_gap", "depth_run", "gap_rows", "tagging_tensors",
     "check_rate", "check_wrapper", "claim_verdict", "claims", "claims_setting", "compression_experiment",
     "constant_rate", "constant_then_one", "depths", "direct_run", "extract_successor", "facts", "find_embeddings_owner",
     "first_layers", "fit", "gap_verdict", "keep_layers", "layer_groups", "linear_curriculum",

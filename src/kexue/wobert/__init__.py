@@ -52,7 +52,7 @@ from .runs import (
     sentiment_run,
     speed_run,
 )
-from .summary import accuracy_rows, claims, claims_setting, final_accuracies, mlm_rows
+from .summary import accuracy_rows, claims, claims_setting, final_accuracies, mlm_rows, record_rows
 from .tokenizer import WordTokenizer
 from .vocabulary import WordSelection, char_vocabulary, select_words, word_char_ids
 
@@ -63,6 +63,7 @@ __all__ = [
     "SentimentRuns",
     "record_config",
     "record_facts",
+    "record_rows",
     "recorded",
     "ARTICLE_ACCURACY",
     "ARTICLE_NER_DROP",

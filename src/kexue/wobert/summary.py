@@ -29,6 +29,12 @@ def accuracy_rows(final: Mapping[str, tuple[float, float]], *, steps: int, seeds
             for name, acc in final.items()]
 
 
+def record_rows(record: Mapping[str, Any]) -> list[dict]:
+    """One row per model of the recorded run (``results/wobert.json``): its dev accuracy on each seed."""
+    return [{"model": name, "dev accuracy per seed": ", ".join(f"{a:.3f}" for a in accs),
+             "mean": float(sum(accs) / len(accs))} for name, accs in record["numbers"]["accuracies"].items()]
+
+
 def _article_accuracy() -> str:
     return ", ".join(f"{task} {char:.2f} -> {word:.2f}" for task, (char, word) in ARTICLE_ACCURACY.items())
 
