@@ -79,9 +79,9 @@ def test_runs_on_a_tiny_model_are_cached_and_check_their_words(tmp_path, monkeyp
     for name, histories in sentiment.histories.items():  # the predictions are the last evaluation's answers
         assert sentiment.predictions[name].shape == (1, 16)
         assert sentiment.correct(name).mean().item() == pytest.approx(histories[0].metric("dev accuracy")[-1])
-    difference, low, high = sentiment.difference(wobert.RECORD_WORD_MODEL)
+    difference, low, high = sentiment.difference("words, mean init + MLM")
     assert low <= difference <= high
-    assert difference == pytest.approx(float(sentiment.correct(wobert.RECORD_WORD_MODEL).mean()
+    assert difference == pytest.approx(float(sentiment.correct("words, mean init + MLM").mean()
                                              - sentiment.correct("characters").mean()))
     assert len(list(tmp_path.glob("runs/wobert-*.pt"))) == 2
 
@@ -170,17 +170,20 @@ def test_sentiment_facts_and_tables():
     facts = wobert.sentiment_facts(runs, config)
     assert facts["acc-spread"] == pytest.approx(0.06) and facts["acc-swing"] == pytest.approx(0.15)
     assert facts["acc-se"] == pytest.approx((0.78 * 0.22 / 300) ** 0.5)
-    # the word model answers the same reviews right plus 12 more: +0.04, every resample of reviews positive
-    assert facts["acc-diff"] == pytest.approx(0.04) and 0 < facts["acc-low"] < 0.04 < facts["acc-high"]
-    assert facts["acc-verdict"] == "contradicted"  # the interval (about +0.018 to +0.062) lies beyond +1 point
+    # the word model after MLM answers the same reviews right plus 12 more: +0.04, every resample positive
+    assert facts["acc-diff-mlm"] == pytest.approx(0.04) and 0 < facts["acc-low-mlm"] < 0.04 < facts["acc-high-mlm"]
+    assert facts["acc-verdict-mlm"] == "contradicted"  # the interval (about +0.018 to +0.062) lies beyond +1 point
+    assert facts["acc-diff-mean"] == pytest.approx(0.02) and facts["acc-verdict-mean"] == "undetermined at this budget"
     assert facts["gains-vs-budget"] == "smaller than" and (facts["dev"], facts["seeds"]) == (300, 1)
     rows = wobert.accuracy_rows(final, steps=40, seeds=1)
     assert rows[0] == {"model": "characters", "dev accuracy after 40 steps": 0.77, "seeds": 1}
 
-    same = _sentiment_runs({"characters": 2400, "words, mean init + MLM": 2400}, n=3000, seeds=3)
+    same = _sentiment_runs({"characters": 2400, "words, mean init": 2400, "words, mean init + MLM": 2400}, n=3000,
+                           seeds=3)
     record = {"seeds": [0, 1, 2], "config": {"steps": 80}, "numbers": {
-        "accuracies": {"characters": [0.8] * 3, "words, mean init + MLM": [0.8] * 3}, "n_dev": 3000,
-        "difference": dict(zip(("difference", "low", "high"), same.difference(wobert.RECORD_WORD_MODEL)))}}
+        "accuracies": {name: [0.8] * 3 for name in ["characters", *wobert.RECORD_WORD_MODELS]}, "n_dev": 3000,
+        "differences": {name: dict(zip(("difference", "low", "high"), same.difference(name)))
+                        for name in wobert.RECORD_WORD_MODELS}}}
     claims = wobert.claims(layout_size=33808, vocab_size=1000, model="m", pooled={"People's Daily": 1.36,
                            "reviews": 1.33}, speed=speed_rows([1.1, 1.2], lengths=(64, 128)), sentiment=runs,
                            device="cpu", record=record)
@@ -188,12 +191,15 @@ def test_sentiment_facts_and_tables():
     assert [c["article"] for c in claims[3:5]] == ["(not reported)", "1.16x (GPU)"]
     assert claims[-1]["article"] == "IFLYTEK 60.31 -> 61.15, TNEWS 56.94 -> 57.05"
     assert claims[-2]["ours"].startswith("+0.040 [") and "(1 seed(s), 300 dev reviews)" in claims[-2]["claim"]
+    assert claims[-4]["ours"].startswith("+0.020 [") and claims[-4]["claim"].startswith("accuracy: words, mean init −")
     # identical answers: a zero difference with a zero-width interval, inside ±1 point
     assert claims[-1]["ours"] == "+0.000 [+0.000, +0.000], holds" and "recorded: 3 seeds, 3,000" in claims[-1]["claim"]
-    assert wobert.record_rows(record)[1] == {"model": "words, mean init + MLM",
-                                             "dev accuracy per seed": "0.800, 0.800, 0.800", "mean": 0.8}
+    row = wobert.record_rows(record)[2]
+    assert row["model"] == "words, mean init + MLM" and row["dev accuracy per seed"] == "0.800, 0.800, 0.800"
+    assert row["mean"] == pytest.approx(0.8)
     facts = wobert.record_facts(record)
-    assert (facts["record-verdict"], facts["record-seeds"], facts["record-dev"]) == ("holds", 3, 3000)
+    assert (facts["record-verdict-mean"], facts["record-verdict-mlm"]) == ("holds", "holds")
+    assert (facts["record-seeds"], facts["record-dev"]) == (3, 3000) and facts["record-word-mean"] == pytest.approx(0.8)
     setting = wobert.claims_setting(config, profile="book", device="cpu")
     assert setting.endswith("40 steps; device cpu; seeds [0]") and "300 dev reviews" in setting
 
@@ -203,7 +209,7 @@ def test_the_record_config_is_the_chapter_config_at_record_scale():
                                   steps=40, batch=16, max_length=64, lr=5e-5, eval_every=20, seeds=(0,))
     config = wobert.record_config(book)
     assert config.mlm.n_dev_reviews == len(data.load_reviews("dev")) and config.seeds == wobert.RECORD_SEEDS
-    assert config.word_models == (wobert.RECORD_WORD_MODEL,) and config.eval_every == config.steps == 40
+    assert config.word_models == wobert.RECORD_WORD_MODELS and config.eval_every == config.steps == 40
     plain = wobert.recorded(config)
     assert json.loads(json.dumps(plain)) == plain and plain["seeds"] == list(wobert.RECORD_SEEDS)
     with pytest.raises(ValueError, match="unknown word models"):

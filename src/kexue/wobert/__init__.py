@@ -40,7 +40,7 @@ from .measure import compare_tokens, length_ratios, pooled_ratio, speed_ratios, 
 from .pretraining import continue_pretraining, fixed_masks, masked_logits, mlm_loss_fn, mlm_metrics
 from .runs import (
     RECORD_SEEDS,
-    RECORD_WORD_MODEL,
+    RECORD_WORD_MODELS,
     WORD_MODELS,
     MLMConfig,
     SentimentConfig,
@@ -59,7 +59,7 @@ from .vocabulary import WordSelection, char_vocabulary, select_words, word_char_
 __all__ = [
     "ACCURACY_MARGIN",
     "RECORD_SEEDS",
-    "RECORD_WORD_MODEL",
+    "RECORD_WORD_MODELS",
     "SentimentRuns",
     "record_config",
     "record_facts",

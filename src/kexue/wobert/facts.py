@@ -16,7 +16,7 @@ from ..train import History
 from .article import (ACCURACY_MARGIN, ARTICLE_NER_DROP, ARTICLE_ROUGE_GAIN, ARTICLE_SPEEDUP, ARTICLE_VOCAB_SIZE,
                       ARTICLE_WORDS, article_gains)
 from .experiments import SentimentRuns
-from .runs import RECORD_WORD_MODEL, SentimentConfig, SpeedConfig
+from .runs import RECORD_WORD_MODELS, SentimentConfig, SpeedConfig
 from .summary import final_accuracies
 from .vocabulary import char_vocabulary
 
@@ -136,35 +136,47 @@ def _largest_swing(histories: Sequence[History], metric: str) -> float:
 
 def sentiment_facts(runs: SentimentRuns, config: SentimentConfig, metric: str = "dev accuracy") -> dict[str, Any]:
     """Final accuracies, their spread, the smallest over models of the largest jump between two consecutive
-    evaluations, the binomial standard error sqrt(p(1-p)/n) of an accuracy on the n dev reviews, and the
-    word-after-MLM minus character difference with its 95% paired-bootstrap interval over the seeds and reviews
-    (:meth:`SentimentRuns.difference`), judged as an equivalence claim within ±:data:`ACCURACY_MARGIN`."""
+    evaluations, the binomial standard error sqrt(p(1-p)/n) of an accuracy on the n dev reviews, and for each of
+    :data:`RECORD_WORD_MODELS` (keys ``-mean`` and ``-mlm``) the word minus character difference with its 95%
+    paired-bootstrap interval over the seeds and reviews (:meth:`SentimentRuns.difference`), judged as an
+    equivalence claim within ±:data:`ACCURACY_MARGIN`."""
     n = config.mlm.n_dev_reviews
     acc = {name: value[0] for name, value in final_accuracies(runs).items()}
     p = float(np.mean(list(acc.values())))
-    diff, low, high = runs.difference(RECORD_WORD_MODEL)
-    half = 100 * (high - low) / 2
+    tests = {key: runs.difference(name) for key, name in zip(("mean", "mlm"), RECORD_WORD_MODELS)}
+    half = 100 * max(high - low for _, low, high in tests.values()) / 2
     return {"acc-char": acc["characters"], "acc-mean": acc["words, mean init"],
-            "acc-random": acc["words, random init"], "acc-mlm": acc[RECORD_WORD_MODEL],
+            "acc-random": acc["words, random init"], "acc-mlm": acc[RECORD_WORD_MODELS[1]],
             "acc-spread": max(acc.values()) - min(acc.values()),
             "acc-swing": min(_largest_swing(h, metric) for h in runs.histories.values()),
-            "acc-se": math.sqrt(p * (1 - p) / n), "acc-diff": diff, "acc-low": low, "acc-high": high,
-            "acc-half-width-points": half, "acc-verdict": verdict(low, high, margin=ACCURACY_MARGIN),
+            "acc-se": math.sqrt(p * (1 - p) / n), **_tested("acc", tests), "acc-half-width-points": half,
             "acc-margin-points": 100 * ACCURACY_MARGIN,
             "gains-vs-budget": _than(max(article_gains().values()), half, "larger than", "smaller than",
                                      "as large as"),
             "dev": n, "ft-steps": config.steps, "ft-batch": config.batch, "seeds": len(config.seeds)}
 
 
+def _tested(prefix: str, tests: Mapping[str, tuple[float, float, float]]) -> dict[str, Any]:
+    """``<prefix>-diff-<key>``, ``-low-``, ``-high-`` and ``-verdict-`` (equivalence within ±ACCURACY_MARGIN)
+    for each ``key: (difference, low, high)``."""
+    out: dict[str, Any] = {}
+    for key, (diff, low, high) in tests.items():
+        out.update({f"{prefix}-diff-{key}": diff, f"{prefix}-low-{key}": low, f"{prefix}-high-{key}": high,
+                    f"{prefix}-verdict-{key}": verdict(low, high, margin=ACCURACY_MARGIN)})
+    return out
+
+
 def record_facts(record: Mapping[str, Any]) -> dict[str, Any]:
     """The recorded run's comparison (``results/wobert.json``, :mod:`kexue.records`) for the prose: accuracies,
     the difference with its interval and verdict, seeds and dev reviews (keys ``record-...``)."""
     numbers = record["numbers"]
-    test = numbers["difference"]
-    return {"record-char": float(np.mean(numbers["accuracies"]["characters"])),
-            "record-word": float(np.mean(numbers["accuracies"][RECORD_WORD_MODEL])),
-            "record-diff": test["difference"], "record-low": test["low"], "record-high": test["high"],
-            "record-half-width-points": 100 * (test["high"] - test["low"]) / 2,
-            "record-verdict": verdict(test["low"], test["high"], margin=ACCURACY_MARGIN),
+    accuracies = numbers["accuracies"]
+    tests = {key: tuple(numbers["differences"][name][k] for k in ("difference", "low", "high"))
+             for key, name in zip(("mean", "mlm"), RECORD_WORD_MODELS)}
+    return {"record-char": float(np.mean(accuracies["characters"])),
+            "record-word-mean": float(np.mean(accuracies[RECORD_WORD_MODELS[0]])),
+            "record-word-mlm": float(np.mean(accuracies[RECORD_WORD_MODELS[1]])),
+            **_tested("record", tests),
+            "record-half-width-points": 100 * max(high - low for _, low, high in tests.values()) / 2,
             "record-seeds": len(record["seeds"]), "record-dev": numbers["n_dev"],
             "record-steps": record["config"]["steps"]}
