@@ -54,7 +54,8 @@ def test_matching_run_is_keyed_by_every_field_of_its_config(monkeypatch):
                                     "cond_lr", "cond_dim", "eval_every", "seed", "data_seed"]
 
 
-def test_compare_runs_conditional_then_shared(monkeypatch):
+def test_compare_runs_conditional_then_shared(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))  # the baselines' cached runs stay out of the user's cache
     calls = []
     monkeypatch.setattr("kexue.cln.comparison.matching_run",
                         lambda config, **kwargs: calls.append(config) or fake_result(config.conditional))

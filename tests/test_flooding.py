@@ -212,7 +212,8 @@ def test_noisy_fashion_mnist_subset():
     assert torch.bincount(data["y_clean"]).tolist() == [50] * 10
 
 
-def test_flooding_on_fashion_mnist_keeps_the_training_loss_off_zero():
+def test_flooding_on_fashion_mnist_keeps_the_training_loss_off_zero(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))  # train here, not read a run cached by an earlier session
     config = {"n_train": 200, "noise": 0.2, "epochs": 40, "batch_size": 50, "hidden": 128, "n_test": 500, "lr": 3e-3}
     plain = F.run_flooding(0.0, 0, **config)
     flooded = F.run_flooding(0.4, 0, **config)
@@ -230,7 +231,8 @@ def test_second_descent_measures_the_fall_after_the_peak():
     assert F.second_descent({"test_loss": [1.0, 2.0, 3.0]}, window=2) == 0.0  # still rising
 
 
-def test_b_free_runs_and_bad_method():
+def test_b_free_runs_and_bad_method(monkeypatch, tmp_path):
+    monkeypatch.setenv("KEXUE_CACHE_DIR", str(tmp_path))
     config = {"eps1": 0.2, "eps2": 0.1, "n_train": 200, "noise": 0.2, "epochs": 2, "batch_size": 50, "hidden": 32,
               "n_test": 200}
     for method in F.B_FREE_METHODS:

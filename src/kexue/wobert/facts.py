@@ -11,6 +11,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..data import load_reviews
 from ..report import verdict
 from ..train import History
 from .article import (ACCURACY_MARGIN, ARTICLE_NER_DROP, ARTICLE_ROUGE_GAIN, ARTICLE_SPEEDUP, ARTICLE_VOCAB_SIZE,
@@ -166,9 +167,16 @@ def _tested(prefix: str, tests: Mapping[str, tuple[float, float, float]]) -> dic
     return out
 
 
+def _majority_rate(n_dev: int) -> float:
+    """The accuracy of always answering the commonest label of the first ``n_dev`` dev reviews."""
+    labels = [label for _, label in load_reviews("dev")[:n_dev]]
+    return max(labels.count(v) for v in set(labels)) / len(labels)
+
+
 def record_facts(record: Mapping[str, Any]) -> dict[str, Any]:
     """The recorded run's comparison (``results/wobert.json``, :mod:`kexue.records`) for the prose: accuracies,
-    the difference with its interval and verdict, seeds and dev reviews (keys ``record-...``)."""
+    the differences with their intervals and verdicts, the spread of the word model after MLM over the seeds
+    against the majority-label rate, seeds and dev reviews (keys ``record-...``)."""
     numbers = record["numbers"]
     accuracies = numbers["accuracies"]
     tests = {key: tuple(numbers["differences"][name][k] for k in ("difference", "low", "high"))
@@ -178,5 +186,8 @@ def record_facts(record: Mapping[str, Any]) -> dict[str, Any]:
             "record-word-mlm": float(np.mean(accuracies[RECORD_WORD_MODELS[1]])),
             **_tested("record", tests),
             "record-half-width-points": 100 * max(high - low for _, low, high in tests.values()) / 2,
+            "record-mlm-min": min(accuracies[RECORD_WORD_MODELS[1]]),
+            "record-mlm-max": max(accuracies[RECORD_WORD_MODELS[1]]),
+            "record-majority": _majority_rate(numbers["n_dev"]),
             "record-seeds": len(record["seeds"]), "record-dev": numbers["n_dev"],
             "record-steps": record["config"]["steps"]}
