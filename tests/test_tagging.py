@@ -81,6 +81,11 @@ def test_depth_runs_learn_beyond_the_majority_label_and_give_gap_rows(tmp_path, 
     assert [r["first layers"] for r in rows] == [1]
     assert rows[0]["whole encoder"] == pytest.approx(accuracies[4].mean().item())
     assert rows[0]["whole minus first layers"].startswith(f"{rows[0]['whole encoder'] - rows[0]['accuracy']:+.3f}")
+    assert rows[0]["verdict"] in ("holds", "contradicted", "undetermined at this budget")
+    record = {"config": {"steps": 60}, "seeds": [0], "numbers": {"rows": rows, "n_test_sentences": 50}}
+    facts = theseus.gap_facts(record)
+    assert facts["tagging-depth-deep"] == facts["tagging-depth-shallow"] == 1
+    assert facts["tagging-gap-deep"] == rows[0]["whole minus first layers"] and facts["tagging-steps"] == 60
     assert len(list(tmp_path.glob("runs/theseus-depth*"))) == 2
     with pytest.raises(ValueError, match="layers must be in"):
         theseus.depth_run(task, 9, 0, steps=1, lr=1e-3)

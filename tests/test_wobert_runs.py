@@ -201,7 +201,8 @@ def test_sentiment_facts_and_tables():
     assert (facts["record-verdict-mean"], facts["record-verdict-mlm"]) == ("holds", "holds")
     labels = [label for _, label in data.load_reviews("dev")[:3000]]
     assert facts["record-majority"] == max(labels.count(0), labels.count(1)) / len(labels)
-    assert facts["record-mlm-min"] == facts["record-mlm-max"] == 0.8
+    assert facts["record-mlm-min"] == facts["record-mlm-max"] == facts["record-char-min"] == 0.8
+    assert facts["record-half-width-points"] == 0.0
     assert (facts["record-seeds"], facts["record-dev"]) == (3, 3000) and facts["record-word-mean"] == pytest.approx(0.8)
     setting = wobert.claims_setting(config, profile="book", device="cpu")
     assert setting.endswith("40 steps; device cpu; seeds [0]") and "300 dev reviews" in setting

@@ -28,7 +28,7 @@ successor is trained, on the task loss alone. At inference only the successor ru
 """
 
 from .checks import WrapperChecks, check_wrapper
-from .depth import TaggingTask, depth_gap, depth_run, gap_rows, tagging_tensors
+from .depth import TaggingTask, depth_gap, depth_run, gap_facts, gap_rows, tagging_tensors
 from .claims import ARTICLE, PAPER, SU_IFLYTEK, claims, claims_setting, depths, mean_accuracies, summary
 from .experiment import (
     PREDECESSOR_VERSION,
@@ -49,7 +49,7 @@ from .successor import extract_successor, first_layers, keep_layers
 
 __all__ = [
     "ARTICLE", "PAPER", "PREDECESSOR_VERSION", "ReviewTask", "SU_IFLYTEK", "Schedule", "TaggingTask", "Theseus",
-    "WrapperChecks", "depth_gap", "depth_run", "gap_rows", "tagging_tensors",
+    "WrapperChecks", "depth_gap", "depth_run", "gap_facts", "gap_rows", "tagging_tensors",
     "check_rate", "check_wrapper", "claim_verdict", "claims", "claims_setting", "compression_experiment",
     "constant_rate", "constant_then_one", "depths", "direct_run", "extract_successor", "facts", "find_embeddings_owner",
     "first_layers", "fit", "gap_verdict", "keep_layers", "layer_groups", "linear_curriculum",

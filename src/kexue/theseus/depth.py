@@ -17,7 +17,7 @@ import torch
 from ..artifacts import cached_run
 from ..data import load_peoples_daily
 from ..models import load_encoder
-from ..report import difference_cell, paired_bootstrap
+from ..report import difference_cell, paired_bootstrap, verdict
 from ..tagging import (TokenClassifier, encode_tagged, sentence_accuracies, tag_labels, tag_set, token_loss,
                        token_predictions)
 from ..text import batches, prune_vocab
@@ -86,6 +86,22 @@ def gap_rows(accuracies: dict[int, torch.Tensor]) -> list[dict]:
     rows = []
     for n in sorted((d for d in accuracies if d != deepest), reverse=True):
         part = accuracies[n].numpy()
+        difference, low, high = paired_bootstrap(full, part)
         rows.append({"first layers": n, "accuracy": float(part.mean()), "whole encoder": float(full.mean()),
-                     "whole minus first layers": difference_cell(*paired_bootstrap(full, part))})
+                     "whole minus first layers": difference_cell(difference, low, high),
+                     "verdict": verdict(low, high)})
     return rows
+
+
+def gap_facts(record: dict) -> dict[str, object]:
+    """What the chapter's prose says of the depth-gap record (``results/theseus-gap.json``): the difference cell
+    and the verdict at the deepest and the shallowest successor depth (keys ``tagging-...-deep`` / ``-shallow``),
+    the depths, steps, seeds and test sentences."""
+    rows = sorted(record["numbers"]["rows"], key=lambda r: r["first layers"], reverse=True)
+    facts: dict[str, object] = {"tagging-steps": record["config"]["steps"], "tagging-seeds": len(record["seeds"]),
+                                "tagging-n-test": record["numbers"]["n_test_sentences"],
+                                "tagging-whole": rows[0]["whole encoder"]}
+    for key, row in (("deep", rows[0]), ("shallow", rows[-1])):
+        facts.update({f"tagging-depth-{key}": row["first layers"], f"tagging-acc-{key}": row["accuracy"],
+                      f"tagging-gap-{key}": row["whole minus first layers"], f"tagging-verdict-{key}": row["verdict"]})
+    return facts

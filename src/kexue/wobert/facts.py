@@ -175,8 +175,9 @@ def _majority_rate(n_dev: int) -> float:
 
 def record_facts(record: Mapping[str, Any]) -> dict[str, Any]:
     """The recorded run's comparison (``results/wobert.json``, :mod:`kexue.records`) for the prose: accuracies,
-    the differences with their intervals and verdicts, the spread of the word model after MLM over the seeds
-    against the majority-label rate, seeds and dev reviews (keys ``record-...``)."""
+    the differences with their intervals and verdicts (the half-width in points of the mean-init one), the
+    spread of the character model and of the word model after MLM over the seeds, the majority-label rate,
+    seeds and dev reviews (keys ``record-...``)."""
     numbers = record["numbers"]
     accuracies = numbers["accuracies"]
     tests = {key: tuple(numbers["differences"][name][k] for k in ("difference", "low", "high"))
@@ -185,7 +186,8 @@ def record_facts(record: Mapping[str, Any]) -> dict[str, Any]:
             "record-word-mean": float(np.mean(accuracies[RECORD_WORD_MODELS[0]])),
             "record-word-mlm": float(np.mean(accuracies[RECORD_WORD_MODELS[1]])),
             **_tested("record", tests),
-            "record-half-width-points": 100 * max(high - low for _, low, high in tests.values()) / 2,
+            "record-half-width-points": 100 * (tests["mean"][2] - tests["mean"][1]) / 2,
+            "record-char-min": min(accuracies["characters"]), "record-char-max": max(accuracies["characters"]),
             "record-mlm-min": min(accuracies[RECORD_WORD_MODELS[1]]),
             "record-mlm-max": max(accuracies[RECORD_WORD_MODELS[1]]),
             "record-majority": _majority_rate(numbers["n_dev"]),
