@@ -15,7 +15,7 @@ import torch
 
 from .data.peoples_daily import Sentence
 from .models import Encoder
-from .text import IGNORE, pad_rows, trim_padding
+from .text import IGNORE, encoder_states, pad_rows, token_counts
 from .train import batched_eval
 
 
@@ -71,9 +71,7 @@ class TokenClassifier(torch.nn.Module):
         self.head = torch.nn.Linear(base.config.hidden_size, num_labels)
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-        input_ids = trim_padding(input_ids, self.pad_id)
-        mask = (input_ids != self.pad_id).long()
-        return self.head(self.base(input_ids=input_ids, attention_mask=mask).last_hidden_state)
+        return self.head(encoder_states(self.base, input_ids, self.pad_id)[0])
 
 
 def token_loss(model: torch.nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
@@ -93,8 +91,7 @@ def token_predictions(model: torch.nn.Module, ids: torch.Tensor, batch_size: int
         predicted = model(batch).argmax(-1)
         return torch.nn.functional.pad(predicted, (0, width - predicted.shape[1]), value=IGNORE)
 
-    lengths = (ids != model.pad_id).sum(1)
-    return batched_eval(model, step, ids, batch_size=batch_size, lengths=lengths)
+    return batched_eval(model, step, ids, batch_size=batch_size, lengths=token_counts(ids, model.pad_id))
 
 
 def sentence_accuracies(predicted: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

@@ -50,6 +50,15 @@ def token_counts(ids: torch.Tensor, pad_id: int) -> torch.Tensor:
     return (ids != pad_id).sum(-1)
 
 
+def encoder_states(base: torch.nn.Module, input_ids: torch.Tensor, pad_id: int,
+                   **kwargs) -> tuple[torch.Tensor, torch.Tensor]:
+    """(last hidden states, attention mask) of ``base`` on padded ids, the batch's padding-only columns cut first
+    (:func:`trim_padding`: the same numbers, less work); extra keyword arguments go to ``base``."""
+    input_ids = trim_padding(input_ids, pad_id)
+    mask = (input_ids != pad_id).long()
+    return base(input_ids=input_ids, attention_mask=mask, **kwargs).last_hidden_state, mask
+
+
 def _check_length(max_length: int, minimum: int, encoder: Encoder) -> None:
     if not minimum <= max_length <= encoder.max_length:
         raise ValueError(f"max_length must be in {minimum}..{encoder.max_length} for {encoder.name}, got {max_length}")
@@ -192,11 +201,8 @@ class MeanPoolClassifier(torch.nn.Module):
         self.head = torch.nn.Linear(base.config.hidden_size, num_labels)
 
     def pool(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
-        """Mean of the last hidden states over the real (non-padding) tokens (columns of padding alone are cut
-        first, :func:`trim_padding`: the same numbers, less work)."""
-        input_ids = trim_padding(input_ids, self.pad_id)
-        mask = (input_ids != self.pad_id).long()
-        return mean_pool(self.base(input_ids=input_ids, attention_mask=mask, **kwargs).last_hidden_state, mask)
+        """Mean of the last hidden states over the real (non-padding) tokens (:func:`encoder_states`)."""
+        return mean_pool(*encoder_states(self.base, input_ids, self.pad_id, **kwargs))
 
     def forward(self, input_ids: torch.Tensor, **kwargs) -> torch.Tensor:
         return self.head(self.pool(input_ids, **kwargs))

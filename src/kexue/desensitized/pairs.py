@@ -11,7 +11,7 @@ from typing import Sequence
 
 import torch
 
-from ..text import truncate_pair
+from ..text import token_counts, truncate_pair
 from .cipher import CipherPair
 from .vocabulary import CLS, PAD, SEP, CipherVocab
 
@@ -36,7 +36,7 @@ class PairTensors:
 
     def lengths(self) -> torch.Tensor:
         """Tokens of each pair without specials (both texts' non-padding ids)."""
-        return (self.a != PAD).sum(1) + (self.b != PAD).sum(1)
+        return token_counts(self.a, PAD) + token_counts(self.b, PAD)
 
 
 def pair_tensors(pairs: Sequence[CipherPair], vocab: CipherVocab, max_length: int = 64) -> PairTensors:

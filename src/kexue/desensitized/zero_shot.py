@@ -11,6 +11,7 @@ import torch
 from transformers import BertForMaskedLM
 
 from ..models import mean_pool
+from ..text import token_counts
 from ..train import batched_eval
 from .auc import roc_auc
 from .pairs import PairTensors, assemble
@@ -30,7 +31,7 @@ def mean_pooled_states(model: BertForMaskedLM, texts: torch.Tensor, batch_size: 
         states = model.bert(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states
         return torch.stack([mean_pool(h.float(), mask) for h in states])
 
-    return batched_eval(model, pooled, texts, batch_size=batch_size, dim=1, lengths=(texts != PAD).sum(1))
+    return batched_eval(model, pooled, texts, batch_size=batch_size, dim=1, lengths=token_counts(texts, PAD))
 
 
 def zero_shot_auc(model: BertForMaskedLM, pairs: PairTensors, batch_size: int = 128) -> list[float]:
