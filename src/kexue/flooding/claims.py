@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-import numpy as np
-
-from ..report import difference_cell, format_value, mean_interval
+from ..report import difference_cell, format_value, mean_interval, mean_std
 from .expansion import GELU_EQUAL, RELU_EQUAL
-from .summary import Results, final_value, second_descent, settings_and_seeds
+from .summary import Results, curve_gap, final_value, second_descent, settings_and_seeds
 
 # the paper's grid of flood levels: first value, step, last value (Ishida et al. 2020, section 4)
 B_GRID = (0.00, 0.01, 0.10)
@@ -56,11 +54,6 @@ def tested_difference(diffs: Sequence[float]) -> str:
     return difference_cell(*mean_interval(diffs))
 
 
-def _curve_gap(results: Results, a: str, b: str, seed: int) -> float:
-    """Mean |difference| of the test-accuracy curves of methods ``a`` and ``b`` over the epochs of one seed."""
-    return float(np.abs(np.subtract(results[a, seed]["test_acc"], results[b, seed]["test_acc"])).mean())
-
-
 def claims(sweep: Results, b_free: Results, slopes: dict[str, dict[str, float]], *,
            last: int) -> list[dict[str, str]]:
     """Rows (claim, article, ours) from the sweep (flood level b, seed) -> curves, the b-free comparison
@@ -76,15 +69,14 @@ def claims(sweep: Results, b_free: Results, slopes: dict[str, dict[str, float]],
         return lambda curves: final_value(curves, key, last)
 
     def mean_final(b: float, key: str) -> tuple[float, float]:
-        values = [final(key)(c) for (level, _), c in sweep.items() if level == b]
-        return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+        return mean_std([final(key)(c) for (level, _), c in sweep.items() if level == b])
 
     def each(measure: Callable[[dict], float], sign: float = 1.0) -> str:
         return "; ".join(f"b = {b:g}: " + tested_difference([sign * d for d in seed_differences(sweep, b, 0.0, measure)])
                          for b in flooded)
 
     _, seeds = settings_and_seeds(b_free)
-    closer = [_curve_gap(b_free, "descent-ascent", "sgd", s) - _curve_gap(b_free, "descent-ascent", "penalty", s)
+    closer = [curve_gap(b_free, "descent-ascent", "sgd", s) - curve_gap(b_free, "descent-ascent", "penalty", s)
               for s in seeds]
     return [
         {"claim": "without flooding the training loss goes to ~0", "article": ARTICLE["zero_loss"],

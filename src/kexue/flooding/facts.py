@@ -13,7 +13,7 @@ import numpy as np
 from ..report import mean_interval, verdict
 from .claims import B_GRID, best_level, seed_differences, tested_difference
 from .expansion import GELU_DOUBLE, GELU_EQUAL, RELU_EQUAL
-from .summary import Results, final_value, largest_jump, paired_differences, rise_to_peak, second_descent
+from .summary import Results, curve_gap, final_value, largest_jump, paired_differences, rise_to_peak, second_descent
 
 
 def _word(value: float, reference: float, below: str, above: str, same: str) -> str:
@@ -166,8 +166,7 @@ def b_free_facts(b_free: Results, b_free_rows: Sequence[dict[str, Any]]) -> dict
     _, seeds = zip(*b_free)
 
     def gap(a: str, b: str) -> float:  # mean |difference| of the test-accuracy curves, over epochs and seeds
-        return float(np.mean([np.abs(np.subtract(b_free[a, s]["test_acc"], b_free[b, s]["test_acc"])).mean()
-                              for s in dict.fromkeys(seeds)]))
+        return float(np.mean([curve_gap(b_free, a, b, s) for s in dict.fromkeys(seeds)]))
 
     def final(method: str, key: str) -> float:
         return by_method[method][key][0]

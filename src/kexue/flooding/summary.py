@@ -48,6 +48,11 @@ def largest_jump(curves: dict[str, list[float]], key: str = "train_loss") -> flo
     return float(max(0.0, np.diff(values).max())) if len(values) > 1 else 0.0
 
 
+def curve_gap(results: Results, a: Any, b: Any, seed: int, key: str = "test_acc") -> float:
+    """Mean |difference| of the ``key`` curves of settings ``a`` and ``b`` over the evaluations of one seed."""
+    return float(np.abs(np.subtract(results[a, seed][key], results[b, seed][key])).mean())
+
+
 def settings_and_seeds(results: Results) -> tuple[list[Any], list[int]]:
     """The settings and the seeds of ``results``, each in first-seen order."""
     return list(dict.fromkeys(k for k, _ in results)), list(dict.fromkeys(s for _, s in results))
