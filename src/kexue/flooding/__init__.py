@@ -17,7 +17,7 @@ eps1 - eps2 on L + eps1 eps2 / (2 (eps1 - eps2)) ||grad L||^2, a version that ne
 - :mod:`.facts`: the numbers and verdict words the chapter's sentences show.
 """
 
-from .claims import ARTICLE, B_GRID, best_level, claims, claims_setting, seed_differences, tested_difference
+from .claims import ARTICLE, B_GRID, best_level, claims, claims_setting, tested_difference
 from .data import add_label_noise, flipped_fraction, label_noise_entropy, noisy_fashion_mnist, stratified_subset
 from .descent_ascent import DescentAscent, equivalent_penalty, gradient_norm_penalty, repeat_batches
 from .expansion import (
@@ -50,6 +50,7 @@ from .summary import (
     paired_differences,
     rise_to_peak,
     second_descent,
+    seed_differences,
     settings_and_seeds,
     summarize,
 )

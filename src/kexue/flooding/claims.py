@@ -12,7 +12,7 @@ from typing import Any, Callable, Sequence
 
 from ..report import difference_cell, format_value, mean_interval, mean_std
 from .expansion import GELU_EQUAL, RELU_EQUAL
-from .summary import Results, curve_gap, final_value, second_descent, settings_and_seeds
+from .summary import Results, curve_gap, final_value, second_descent, seed_differences, settings_and_seeds
 
 # the paper's grid of flood levels: first value, step, last value (Ishida et al. 2020, section 4)
 B_GRID = (0.00, 0.01, 0.10)
@@ -39,13 +39,6 @@ def best_level(rows: Sequence[dict[str, Any]]) -> float:
     if not flooded:
         raise ValueError("the sweep has no flood level b > 0 to pick from")
     return max(flooded, key=lambda r: r["test acc (final)"][0])["b"]
-
-
-def seed_differences(results: Results, setting: Any, baseline: Any, measure: Callable[[dict], float]) -> list[float]:
-    """Per seed, ``measure`` of the run of ``setting`` minus that of ``baseline`` on the same seed (same data,
-    noise, initialisation and batch order)."""
-    _, seeds = settings_and_seeds(results)
-    return [measure(results[setting, s]) - measure(results[baseline, s]) for s in seeds]
 
 
 def tested_difference(diffs: Sequence[float]) -> str:

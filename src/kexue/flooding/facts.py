@@ -11,9 +11,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..report import mean_interval, verdict
-from .claims import B_GRID, best_level, seed_differences, tested_difference
+from .claims import B_GRID, best_level, tested_difference
 from .expansion import GELU_DOUBLE, GELU_EQUAL, RELU_EQUAL
-from .summary import Results, curve_gap, final_value, largest_jump, paired_differences, rise_to_peak, second_descent
+from .summary import (Results, curve_gap, final_value, largest_jump, paired_differences, rise_to_peak, second_descent,
+                      seed_differences)
 
 
 def _word(value: float, reference: float, below: str, above: str, same: str) -> str:

@@ -6,7 +6,7 @@ Results are dicts {(setting, seed): curves}, curves as returned by :func:`kexue.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -58,12 +58,17 @@ def settings_and_seeds(results: Results) -> tuple[list[Any], list[int]]:
     return list(dict.fromkeys(k for k, _ in results)), list(dict.fromkeys(s for _, s in results))
 
 
+def seed_differences(results: Results, setting: Any, baseline: Any, measure: Callable[[dict], float]) -> list[float]:
+    """Per seed, ``measure`` of the run of ``setting`` minus that of ``baseline`` on the same seed (same data,
+    noise, initialisation and batch order)."""
+    _, seeds = settings_and_seeds(results)
+    return [measure(results[setting, s]) - measure(results[baseline, s]) for s in seeds]
+
+
 def paired_differences(results: Results, setting: Any, baseline: Any, key: str = "test_acc",
                        last: int = 1) -> list[float]:
     """Per seed, the final ``key`` of ``setting`` minus that of ``baseline`` on the same seed."""
-    _, seeds = settings_and_seeds(results)
-    return [final_value(results[setting, s], key, last) - final_value(results[baseline, s], key, last)
-            for s in seeds]
+    return seed_differences(results, setting, baseline, lambda curves: final_value(curves, key, last))
 
 
 def summarize(results: Results, *, last: int = 1, baseline: Any = None,
