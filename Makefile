@@ -11,15 +11,22 @@ CHAPTERS = $(shell grep -l '^jupytext:' book/*.md 2>/dev/null)
 # The book profile renders into _build/html; other profiles get their own folder (and execution cache).
 ifeq ($(PROFILE),book)
 BOOK_OUT :=
+BOOK_CACHE := _build/.jupyter_cache
 else
 BOOK_OUT := --path-output _build/$(PROFILE)
+BOOK_CACHE := _build/$(PROFILE)/_build/.jupyter_cache
 endif
+# Chapters not yet in the execution cache are executed BOOK_JOBS at a time before jupyter-book reads them
+# (kexue.site.prefill; cores // BOOK_JOBS threads each), the longest first by the last cold build's record.
+# The full profile runs one chapter at a time: its chapters share one GPU.
+BOOK_JOBS ?= $(if $(filter full,$(PROFILE)),1,2)
 # Only the full profile downloads models (from the Hugging Face Hub); the others must work offline.
 HF_OFFLINE := $(if $(filter full,$(PROFILE)),0,1)
 # The full profile's cells run for hours on a GPU: its build reads a copy of _config.yml without the per-cell
 # timeout, and warns first when the torch in .venv sees no GPU (KEXUE_MODEL may name a local model folder).
+BOOK_CONFIG_FILE := $(if $(filter full,$(PROFILE)),_build/full/_config.yml,_config.yml)
 ifeq ($(PROFILE),full)
-BOOK_CONFIG := --config _build/full/_config.yml
+BOOK_CONFIG := --config $(BOOK_CONFIG_FILE)
 define full_profile_checks
 	@$(PY) -c "import torch, sys; sys.exit(not torch.cuda.is_available())" || echo "make: WARNING: the torch in \
 	  .venv ($$($(PY) -c 'import torch; print(torch.__version__)')) sees no GPU, so PROFILE=full runs on the CPU for \
@@ -83,6 +90,9 @@ test: $(VENV_OK) system-test check-notebooks
 
 book: $(VENV_OK) system-book
 	$(full_profile_checks)
+	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=$(HF_OFFLINE) PLOTLY_RENDERER=plotly_mimetype+notebook \
+	  $(PY) -m kexue.site.prefill --cache $(BOOK_CACHE) --jobs $(BOOK_JOBS) --config $(BOOK_CONFIG_FILE) \
+	  --durations results/book-build-book-cold.json $(CHAPTERS)
 	KEXUE_PROFILE=$(PROFILE) HF_HUB_OFFLINE=$(HF_OFFLINE) PLOTLY_RENDERER=plotly_mimetype+notebook \
 	  .venv/bin/jupyter-book build . -W -n --keep-going $(BOOK_OUT) $(BOOK_CONFIG)
 
