@@ -1,6 +1,6 @@
 """Execute the chapters in parallel into the book's execution cache, before ``jupyter-book build`` reads them.
 
-    python -m kexue.site.prefill --cache _build/.jupyter_cache [--jobs 2] [--config _config.yml] book/*.md
+    python -m kexue.site.prefill --cache _build/.jupyter_cache [--jobs 2] [--config _config.yml] CHAPTER.md ...
 
 ``jupyter-book`` (myst-nb, ``execute_notebooks: cache``) executes the notebooks it finds out of date one after
 the other. On a CPU with a few cores that leaves cores idle: the small image models use one thread, and a BERT
