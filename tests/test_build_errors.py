@@ -13,19 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
+from myst_chapter import HEADER
 
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = HEADER + """
 # A chapter with a broken cell
 
 ```{{code-cell}} ipython3

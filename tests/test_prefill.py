@@ -8,19 +8,8 @@ import sys
 from pathlib import Path
 
 from kexue.site import prefill
+from myst_chapter import HEADER
 
-HEADER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-    format_version: 0.13
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
 
 
 def chapter(folder: Path, name: str, code: str) -> Path:
